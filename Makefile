@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Map change history for BPF maps: one entry point.
+#
+#   make demo    build everything, boot the VM, show a map's history
+#   make test    build everything, run every selftest on the debug kernel
+#   make vm      a shell in the VM (bpftool, test_progs, bpffs mounted)
+#
+# See README.md. Everything is built under build/ and incrementally.
+
+SHELL := /bin/bash
+REPO  := $(CURDIR)
+B     := $(REPO)/build
+VM    := $(REPO)/tools/testing/vm
+STEP  := $(VM)/step.sh
+LOGS  := $(B)/logs
+TREE  := $(B)/linux
+KDIR  := $(B)/kernel-debug
+TOOLS := $(B)/tools
+ST    := $(TOOLS)/selftests
+INITRD := $(B)/initramfs.cpio.gz
+KERNEL := $(KDIR)/arch/x86/boot/bzImage
+
+export MC_T0 := $(shell date +%s)
+export CCACHE_DIR ?= $(HOME)/.ccache
+export CCACHE_MAXSIZE ?= 5G
+
+DEB_PKGS := gcc make git xz-utils bc flex bison cpio kmod rsync pkg-config \
+	    libelf-dev zlib1g-dev libzstd-dev libcap-dev libssl-dev \
+	    clang-19 llvm-19 lld-19 dwarves busybox-static quilt ccache \
+	    qemu-system-x86 linux-source-6.12 python3-docutils
+
+SELFTESTS   := tools/testing/selftests/bpf
+OUR_TESTS   := $(notdir $(wildcard $(SELFTESTS)/prog_tests/*.c))
+OUR_PROGS   := $(notdir $(wildcard $(SELFTESTS)/progs/*.c))
+BPFTOOL_MK  := -C $(TREE)/tools/bpf/bpftool OUTPUT=$(TOOLS)/bpftool/ \
+	       CLANG=clang-19 LLVM_STRIP=llvm-strip-19 feature-llvm=0 \
+	       VMLINUX_BTF=$(KDIR)/vmlinux CC="ccache gcc" HOSTCC="ccache gcc"
+BPFTOOL     := $(TOOLS)/bpftool/bpftool
+
+.PHONY: all deps tree kernel tools initramfs test vm demo clean help
+
+all: initramfs
+
+help:
+	@sed -n '3,10p' Makefile | sed 's/^# \?//'
+
+deps:
+	@$(STEP) deps $(LOGS)/deps.log $(VM)/deps.sh $(DEB_PKGS)
+
+tree: deps
+	@$(STEP) base $(LOGS)/base.log $(VM)/prepare-tree.sh $(REPO) $(B)
+	@grep '^prepare-tree: base' $(LOGS)/base.log
+
+kernel: tree
+	@$(STEP) kernel $(LOGS)/kernel-debug.log $(VM)/build-kernel.sh $(TREE) $(KDIR) \
+		$(VM)/config.release $(VM)/config.debug
+
+tools: kernel
+	@mkdir -p $(TOOLS)/libbpf $(TOOLS)/bpftool $(ST)
+	@$(STEP) libbpf $(LOGS)/libbpf.log $(MAKE) -C $(TREE)/tools/lib/bpf \
+		OUTPUT=$(TOOLS)/libbpf/ DESTDIR=$(TOOLS)/root prefix= CC="ccache gcc" \
+		all install_headers
+	@$(STEP) bpftool $(LOGS)/bpftool.log $(MAKE) $(BPFTOOL_MK)
+	@$(STEP) tests $(LOGS)/selftests.log $(MAKE) -f $(VM)/selftests.mk \
+		SRC=$(TREE) OUT=$(ST) VMLINUX=$(KDIR)/vmlinux LIBBPF_DIR=$(TOOLS) \
+		BPFTOOL=$(TOOLS)/bpftool/bootstrap/bpftool \
+		TESTS="$(OUR_TESTS)" PROGS="$(OUR_PROGS)"
+
+initramfs: tools
+	@$(STEP) initrd $(LOGS)/initramfs.log $(VM)/mkinitramfs.sh $(INITRD) $(VM)/init \
+		$(BPFTOOL) $(VM)/mc-selftests $(VM)/demo.sh:/root/demo.sh \
+		$(ST)/test_progs:/root/selftests/test_progs \
+		$$(for o in $(ST)/*.bpf.o; do echo $$o:/root/$${o##*/}; done)
+
+test: initramfs
+	@echo "[$$(($$(date +%s) - $$MC_T0))s] run      selftests in the VM (console: $(B)/test.log)"
+	@$(VM)/test.sh $(KERNEL) $(INITRD) $(T)
+
+vm: initramfs
+	@$(VM)/run-vm.sh -i $(KERNEL) $(INITRD)
+
+demo: initramfs
+	@$(VM)/run-vm.sh -l $(B)/demo.log $(KERNEL) $(INITRD) /bin/sh /root/demo.sh
+
+clean:
+	rm -rf $(B)
