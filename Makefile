@@ -24,6 +24,9 @@ KERNEL := $(KDIR)/arch/x86/boot/bzImage
 export MC_T0 := $(shell date +%s)
 export CCACHE_DIR ?= $(HOME)/.ccache
 export CCACHE_MAXSIZE ?= 5G
+# hits across clones in other directories (CI builds a fresh clone)
+export CCACHE_BASEDIR := $(REPO)
+export CCACHE_NOHASHDIR := 1
 
 DEB_PKGS := gcc make git xz-utils bc flex bison cpio kmod rsync pkg-config \
 	    libelf-dev zlib1g-dev libzstd-dev libcap-dev libssl-dev \
@@ -38,7 +41,7 @@ BPFTOOL_MK  := -C $(TREE)/tools/bpf/bpftool OUTPUT=$(TOOLS)/bpftool/ \
 	       VMLINUX_BTF=$(KDIR)/vmlinux CC="ccache gcc" HOSTCC="ccache gcc"
 BPFTOOL     := $(TOOLS)/bpftool/bpftool
 
-.PHONY: all deps tree kernel tools initramfs test vm demo clean help
+.PHONY: all deps tree quilt kernel tools initramfs test vm demo clean help
 
 all: initramfs
 
@@ -51,6 +54,9 @@ deps:
 tree: deps
 	@$(STEP) base $(LOGS)/base.log $(VM)/prepare-tree.sh $(REPO) $(B)
 	@grep '^prepare-tree: base' $(LOGS)/base.log
+
+quilt: deps
+	@$(VM)/prepare-tree.sh $(REPO) $(B) quilt
 
 kernel: tree
 	@$(STEP) kernel $(LOGS)/kernel-debug.log $(VM)/build-kernel.sh $(TREE) $(KDIR) \

@@ -4,13 +4,15 @@
 # Lay the kernel tree we build: Debian's pristine linux-source-6.12, our quilt
 # series from patches/, and our new files at their kernel-tree paths.
 #
-#   prepare-tree.sh REPO BUILD [unpatched]
+#   prepare-tree.sh REPO BUILD [unpatched|quilt]
 #
 # BUILD/base   the pristine tree, unpacked once
 # BUILD/linux  the tree we build; only files whose content changed are
 #              rewritten, so mtimes stay put and kernel builds stay incremental
 # With "unpatched", BUILD/linux-base is laid instead with no series or files
-# (the benchmark's reference kernel).
+# (the benchmark's reference kernel). With "quilt", BUILD/quilt gets the base
+# version of every file the series touches and the series pushed, for
+# editing the patches with quilt.
 set -euo pipefail
 
 REPO=$(realpath "$1")
@@ -21,6 +23,7 @@ BASE=$BUILD/base
 TREE=$BUILD/linux
 [ "$MODE" = unpatched ] && TREE=$BUILD/linux-base
 STAGE=$BUILD/stage
+[ "$MODE" = quilt ] && STAGE=$BUILD/quilt
 MANAGED=$TREE/.mc-managed
 
 die() { echo "prepare-tree: $*" >&2; exit 1; }
@@ -52,7 +55,7 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"
 series=$REPO/patches/series
 patched=()
-if [ "$MODE" = patched ] && [ -f "$series" ]; then
+if [ "$MODE" != unpatched ] && [ -f "$series" ]; then
 	while read -r p _; do
 		case "$p" in ''|'#'*) continue;; esac
 		[ -f "$REPO/patches/$p" ] || die "patches/series names $p, which does not exist"
@@ -81,6 +84,10 @@ if [ ${#patched[@]} -gt 0 ]; then
 		echo "$out" >&2
 		bad=$(cd "$STAGE" && QUILT_PATCHES=patches quilt next 2>/dev/null || true)
 		die "patch ${bad#patches/} does not apply to Linux $ver (see the hunks above for the file)"
+	fi
+	if [ "$MODE" = quilt ]; then
+		echo "prepare-tree: $STAGE has the series pushed; edit with quilt there"
+		exit 0
 	fi
 	rm -rf "$STAGE/patches" "$STAGE/.pc"
 fi

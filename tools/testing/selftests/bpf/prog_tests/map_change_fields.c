@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Special fields (bpf_spin_lock, kptr) in a map value are zero in change
+ * records, whatever the writer passed and whatever the element held.
+ */
+#include <test_progs.h>
+#include "network_helpers.h"
+#include "map_trace_helpers.h"
+#include "map_change_fields.skel.h"
+
+struct fields_val {
+	__u32 lock;
+	__u32 pad;
+	__u64 data;
+	__u64 node;
+};
+
+void test_map_change_fields(void)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = &pkt_v4,
+		    .data_size_in = sizeof(pkt_v4), .repeat = 1);
+	union bpf_iter_link_info linfo = {};
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+	static const __u64 want_op[] = { BPF_MAP_CHANGE_UPDATE,
+		BPF_MAP_CHANGE_UPDATE, BPF_MAP_CHANGE_DELETE };
+	static const __u64 want_data[] = { ~0ULL, 9, 9 };
+	struct map_change_fields *skel;
+	struct bpf_link *link = NULL;
+	struct fields_val v;
+	__u64 out[8][4];
+	int fd, iter, len, i;
+	__u32 k = 1;
+
+	skel = map_change_fields__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "open_and_load"))
+		return;
+	fd = bpf_map__fd(skel->maps.fields_map);
+	linfo.map.map_fd = fd;
+	link = bpf_program__attach_iter(skel->progs.dump_fields, &opts);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+
+	/* garbage where the lock and the kptr are */
+	memset(&v, 0xff, sizeof(v));
+	ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_ANY), "update");
+	ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.store_kptr),
+					 &topts), "store_kptr");
+	ASSERT_EQ(skel->bss->stored, 1, "kptr stored");
+	v.data = 9;
+	ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_F_LOCK), "update F_LOCK");
+	/* the removed value holds a live kptr */
+	ASSERT_OK(bpf_map_delete_elem(fd, &k), "delete");
+
+	iter = bpf_iter_create(bpf_link__fd(link));
+	if (!ASSERT_GE(iter, 0, "iter_create"))
+		goto out;
+	len = read_all(iter, out, sizeof(out));
+	close(iter);
+	if (!ASSERT_EQ(len, 3 * sizeof(out[0]), "three records"))
+		goto out;
+	for (i = 0; i < 3; i++) {
+		memcpy(&v, &out[i][1], sizeof(v));
+		ASSERT_EQ(out[i][0], want_op[i], "op");
+		ASSERT_EQ(v.lock, 0, "spin lock zeroed");
+		ASSERT_EQ(v.data, want_data[i], "data");
+		ASSERT_EQ(v.node, 0, "kptr zeroed");
+	}
+out:
+	bpf_link__destroy(link);
+	map_change_fields__destroy(skel);
+}

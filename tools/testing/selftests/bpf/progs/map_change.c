@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Programs for the bpf_map_change iterator and map trace hook tests. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "map_change_common.h"
+
+char _license[] SEC("license") = "GPL";
+
+#define DEF_MAP(name, mtype, n, extra)		\
+struct {					\
+	__uint(type, mtype);			\
+	__uint(max_entries, n);			\
+	__type(key, __u32);			\
+	__type(value, __u64);			\
+	extra					\
+} name SEC(".maps")
+
+DEF_MAP(hash_map, BPF_MAP_TYPE_HASH, 64, );
+DEF_MAP(hash_noprealloc, BPF_MAP_TYPE_HASH, 64, __uint(map_flags, BPF_F_NO_PREALLOC););
+DEF_MAP(lru_map, BPF_MAP_TYPE_LRU_HASH, 64, );
+DEF_MAP(array_map, BPF_MAP_TYPE_ARRAY, 16, );
+DEF_MAP(pcpu_hash, BPF_MAP_TYPE_PERCPU_HASH, 64, );
+DEF_MAP(lru_pcpu_hash, BPF_MAP_TYPE_LRU_PERCPU_HASH, 64, );
+DEF_MAP(pcpu_array, BPF_MAP_TYPE_PERCPU_ARRAY, 16, );
+
+static void fill_rec(struct change_rec *r, struct bpf_map_change *c,
+		     struct bpf_map *map)
+{
+	r->seq = c->seq;
+	r->lost = c->lost;
+	r->ts_ns = c->ts_ns;
+	r->op = c->op;
+	r->flags = c->flags;
+	r->pid = c->pid;
+	r->tgid = c->tgid;
+	r->uid = c->uid;
+	r->cpu = c->cpu;
+	r->origin = c->origin;
+	r->key_size = c->key_size;
+	r->value_size = c->value_size;
+	r->nr_percpu = c->nr_percpu;
+	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
+	r->map_id = map->id;
+}
+
+/* One binary change_rec per record: a 4-byte key and an 8-byte value. */
+SEC("iter/bpf_map_change")
+int dump_u64(struct bpf_iter__bpf_map_change *ctx)
+{
+	struct bpf_map_change *c = ctx->change;
+	__u32 *key = ctx->key;
+	__u64 *val = ctx->value;
+	struct change_rec r = {};
+
+	if (!c || !key || !val)
+		return 0;
+	fill_rec(&r, c, ctx->map);
+	r.key = *key;
+	r.val[0] = val[0];
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* The same with the first two CPUs' values of a per-CPU map. */
+SEC("iter/bpf_map_change")
+int dump_pcpu(struct bpf_iter__bpf_map_change *ctx)
+{
+	struct bpf_map_change *c = ctx->change;
+	__u32 *key = ctx->key;
+	__u64 *val = ctx->value;
+	struct change_rec r = {};
+
+	if (!c || !key || !val)
+		return 0;
+	fill_rec(&r, c, ctx->map);
+	r.key = *key;
+	r.val[0] = val[0];
+	r.val[1] = val[1];
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* Text, for cat of a pinned iterator. */
+SEC("iter/bpf_map_change")
+int print_changes(struct bpf_iter__bpf_map_change *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct bpf_map_change *c = ctx->change;
+	__u32 *key = ctx->key;
+	__u64 *val = ctx->value;
+
+	if (!c || !key || !val) {
+		BPF_SEQ_PRINTF(seq, "end\n");
+		return 0;
+	}
+	BPF_SEQ_PRINTF(seq, "%llu %u %u %llu\n", c->seq, c->op, *key, *val);
+	return 0;
+}
+
+/* Reads 8 bytes of key: attaching it to a 4-byte-key map must fail. */
+SEC("iter/bpf_map_change")
+int dump_key8(struct bpf_iter__bpf_map_change *ctx)
+{
+	__u64 *key = ctx->key;
+
+	if (key)
+		bpf_seq_write(ctx->meta->seq, key, sizeof(*key));
+	return 0;
+}
+
+SEC("iter.s/bpf_map_change")
+int dump_sleepable(struct bpf_iter__bpf_map_change *ctx)
+{
+	return 0;
+}
+
+/* ring_entries means nothing to bpf_map_elem: it must be refused there. */
+SEC("iter/bpf_map_elem")
+int elem_noop(struct bpf_iter__bpf_map_elem *ctx)
+{
+	return 0;
+}
+
+/* Map changes from a BPF program, run with BPF_PROG_TEST_RUN. */
+__u32 target, op, key;
+__u64 val, flags;
+long ret;
+
+SEC("tc")
+int write_maps(struct __sk_buff *skb)
+{
+	void *map;
+
+	switch (target) {
+	case 0: map = &hash_map; break;
+	case 1: map = &hash_noprealloc; break;
+	case 2: map = &lru_map; break;
+	case 3: map = &array_map; break;
+	case 4: map = &pcpu_hash; break;
+	case 5: map = &lru_pcpu_hash; break;
+	case 6: map = &pcpu_array; break;
+	default: return 0;
+	}
+	if (op == 0)
+		ret = bpf_map_update_elem(map, &key, &val, flags);
+	else
+		ret = bpf_map_delete_elem(map, &key);
+	return 0;
+}
+
+/* fentry/fexit on the trace hooks, filtered on one map. */
+__u32 hook_map_id, nr_events, hash_of_maps_calls;
+struct hook_event events[HOOK_MAX];
+
+static void hook_event(struct bpf_map *map, void *k, void *v, __u64 f,
+		       __u32 delete)
+{
+	struct hook_event *e;
+	__u32 i;
+
+	if (map->map_type == BPF_MAP_TYPE_HASH_OF_MAPS)
+		hash_of_maps_calls++;
+	if (map->id != hook_map_id)
+		return;
+	i = nr_events++;
+	if (i >= HOOK_MAX)
+		return;
+	e = &events[i];
+	e->delete = delete;
+	e->flags = f;
+	bpf_probe_read_kernel(&e->key, sizeof(e->key), k);
+	if (v) {
+		e->has_value = 1;
+		bpf_probe_read_kernel(&e->val, sizeof(e->val), v);
+	}
+}
+
+SEC("fentry/bpf_map_trace_update_elem")
+int BPF_PROG(on_update, struct bpf_map *map, void *k, void *v, __u64 f)
+{
+	hook_event(map, k, v, f, 0);
+	return 0;
+}
+
+SEC("fexit/bpf_map_trace_delete_elem")
+int BPF_PROG(on_delete, struct bpf_map *map, void *k, void *v)
+{
+	hook_event(map, k, v, 0, 1);
+	return 0;
+}
