@@ -41,7 +41,7 @@ BPFTOOL_MK  := -C $(TREE)/tools/bpf/bpftool OUTPUT=$(TOOLS)/bpftool/ \
 	       VMLINUX_BTF=$(KDIR)/vmlinux CC="ccache gcc" HOSTCC="ccache gcc"
 BPFTOOL     := $(TOOLS)/bpftool/bpftool
 
-.PHONY: all deps tree quilt kernel tools initramfs test vm demo clean help
+.PHONY: all deps tree quilt kernel tools initramfs test vm demo checkpatch clean help
 
 all: initramfs
 
@@ -88,6 +88,15 @@ vm: initramfs
 
 demo: initramfs
 	@$(VM)/run-vm.sh -l $(B)/demo.log $(KERNEL) $(INITRD) /bin/sh /root/demo.sh
+
+# checkpatch.pl on the series and our new kernel files (run outside git:
+# inside a git tree it mistakes patch files for changes to them)
+checkpatch: tree
+	@cd $(TREE) && for p in $(REPO)/patches/*.patch; do \
+		scripts/checkpatch.pl --no-tree -q $$p || exit 1; done && \
+	scripts/checkpatch.pl --no-tree --strict -q -f \
+		$$(cd $(REPO) && git ls-files -co --exclude-standard kernel include) && \
+	echo "checkpatch: clean"
 
 clean:
 	rm -rf $(B)

@@ -34,7 +34,7 @@ extern struct bpf_run_ctx bpf_map_trace_syscall_ctx;
 
 /* The fentry/fexit-attachable hooks: called after a change took effect. */
 void bpf_map_trace_update_elem(struct bpf_map *map, void *key, void *value,
-			       u64 flags);
+			       u64 flags, u32 nr_percpu);
 void bpf_map_trace_delete_elem(struct bpf_map *map, void *key, void *value);
 
 void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
@@ -50,39 +50,41 @@ static inline bool bpf_map_trace_on(const struct bpf_map *map)
 }
 
 /*
- * Call sites. @value is as the caller wrote it; @nr_percpu is 0 for maps
- * that are not per-CPU, 1 for one CPU's value (this CPU's), or
- * num_possible_cpus() for a buffer holding every CPU's value.
- * Never call these with a bucket or LRU lock held: an attached program may
- * take it again.
+ * Append a change to the map's ring, if it records. Lock-free and a leaf:
+ * callable under bucket and LRU locks, in any context. @value is as the
+ * writer passed it; @nr_percpu is 0 for maps that are not per-CPU, 1 for
+ * one CPU's value (this CPU's), or num_possible_cpus() for a buffer
+ * holding every CPU's value.
  */
-static __always_inline void bpf_map_trace_update(struct bpf_map *map,
+static __always_inline void bpf_map_trace_record(struct bpf_map *map, u32 op,
 						 void *key, void *value,
 						 u32 nr_percpu, u64 flags)
 {
 	if (bpf_map_trace_on(map))
-		__bpf_map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value,
-				       nr_percpu, flags);
-	bpf_map_trace_update_elem(map, key, value, flags);
+		__bpf_map_trace_record(map, op, key, value, nr_percpu, flags);
 }
 
-/* A removal; per-CPU maps pass NULL to the hook. */
-static __always_inline void bpf_map_trace_delete(struct bpf_map *map, u32 op,
-						 void *key, void *value,
-						 u32 nr_percpu)
-{
-	if (bpf_map_trace_on(map))
-		__bpf_map_trace_record(map, op, key, value, nr_percpu, 0);
-	bpf_map_trace_delete_elem(map, key, nr_percpu ? NULL : value);
-}
-
-static __always_inline void bpf_map_trace_delete_pcpu(struct bpf_map *map,
+/* A removed per-CPU element: every CPU's value. */
+static __always_inline void bpf_map_trace_record_pcpu(struct bpf_map *map,
 						      u32 op, void *key,
 						      void __percpu *pptr)
 {
 	if (bpf_map_trace_on(map))
 		__bpf_map_trace_record_pcpu(map, op, key, pptr);
-	bpf_map_trace_delete_elem(map, key, NULL);
+}
+
+/*
+ * Record an update and call its hook, for call sites that hold no lock.
+ * Never call a hook with a bucket or LRU lock held: an attached program
+ * may take it again.
+ */
+static __always_inline void bpf_map_trace_update(struct bpf_map *map,
+						 void *key, void *value,
+						 u32 nr_percpu, u64 flags)
+{
+	bpf_map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value, nr_percpu,
+			     flags);
+	bpf_map_trace_update_elem(map, key, value, flags, nr_percpu);
 }
 
 /* Marks the bpf() syscall's map commands, so records can tell their origin. */

@@ -57,7 +57,7 @@ static DEFINE_MUTEX(map_trace_mutex);
  * fentry/fexit target with the map, key, value and flags as arguments.
  */
 noinline void bpf_map_trace_update_elem(struct bpf_map *map, void *key,
-					void *value, u64 flags)
+					void *value, u64 flags, u32 nr_percpu)
 {
 	asm volatile("");
 }
@@ -104,20 +104,38 @@ static struct map_trace_slot *map_trace_slot(struct bpf_map_trace_ring *ring,
 	return (void *)ring->slots + (seq & (ring->entries - 1)) * ring->slot_size;
 }
 
-/* Copy @n values with special fields (locks, timers, kptrs...) zeroed. */
+/*
+ * Special fields (locks, timers, kptrs, list and rbtree heads...) are never
+ * shown. Zero them: bpf_obj_init() would write list heads' own addresses.
+ */
+static void map_trace_zero_fields(const struct bpf_map *map, void *dst)
+{
+	const struct btf_record *rec = map->record;
+	int i;
+
+	if (IS_ERR_OR_NULL(rec))
+		return;
+	for (i = 0; i < rec->cnt; i++)
+		memset(dst + rec->fields[i].offset, 0, rec->fields[i].size);
+}
+
+/*
+ * Copy @n values: one value is value_size bytes (a program's buffer may end
+ * there), several are the syscall's per-CPU layout of 8-byte-rounded values.
+ */
 static void map_trace_copy_values(struct bpf_map *map, void *dst, void *src,
 				  u32 n)
 {
 	u32 stride = round_up(map->value_size, 8), i;
 
-	if (!n) {
+	if (n <= 1) {
 		copy_map_value(map, dst, src);
-		check_and_init_map_value(map, dst);
+		map_trace_zero_fields(map, dst);
 		return;
 	}
 	for (i = 0; i < n; i++, dst += stride, src += stride) {
 		copy_map_value_long(map, dst, src);
-		check_and_init_map_value(map, dst);
+		map_trace_zero_fields(map, dst);
 	}
 }
 
@@ -139,8 +157,8 @@ static void map_trace_fill_hdr(struct bpf_map_change *h, struct bpf_map *map,
 		    BPF_MAP_CHANGE_SYSCALL : BPF_MAP_CHANGE_PROG;
 	h->key_size = map->key_size;
 	h->nr_percpu = nr_percpu;
-	h->value_size = nr_percpu ? round_up(map->value_size, 8) * nr_percpu :
-				    map->value_size;
+	h->value_size = nr_percpu > 1 ?
+			round_up(map->value_size, 8) * nr_percpu : map->value_size;
 	strscpy_pad(h->comm, task->comm, sizeof(h->comm));
 }
 
@@ -161,6 +179,12 @@ static struct map_trace_slot *map_trace_claim(struct bpf_map_trace_ring *ring,
 	return slot;
 }
 
+/* Where cmpxchg64 is emulated with a lock, NMI writers could deadlock. */
+static bool map_trace_context_ok(void)
+{
+	return IS_ENABLED(CONFIG_ARCH_HAVE_NMI_SAFE_CMPXCHG) || !in_nmi();
+}
+
 static struct bpf_map_trace_ring *map_trace_ring(struct bpf_map *map)
 {
 	return rcu_dereference_check(map->trace_ring, bpf_rcu_lock_held());
@@ -173,7 +197,7 @@ void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
 	struct map_trace_slot *slot;
 	u64 seq;
 
-	if (!ring)
+	if (!ring || !map_trace_context_ok())
 		return;
 	/* bounded time between claim and publish */
 	preempt_disable();
@@ -199,7 +223,7 @@ void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op, void *key,
 	u64 seq;
 	int cpu;
 
-	if (!ring)
+	if (!ring || !map_trace_context_ok())
 		return;
 	preempt_disable();
 	slot = map_trace_claim(ring, &seq);
@@ -210,7 +234,7 @@ void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op, void *key,
 		dst = slot->data + ring->key_off;
 		for_each_possible_cpu(cpu) {
 			copy_map_value_long(map, dst, per_cpu_ptr(pptr, cpu));
-			check_and_init_map_value(map, dst);
+			map_trace_zero_fields(map, dst);
 			dst += stride;
 		}
 		/* publish: pairs with smp_load_acquire() in map_change_copy() */
@@ -367,11 +391,13 @@ static bool map_change_copy(struct bpf_iter_seq_map_change_info *info, u64 seq)
 
 	/*
 	 * Acquire pairs with the writer's publishing smp_store_release(): a
-	 * published state means the record before it is complete. A writer
-	 * between claim and publish runs with preemption off: wait for it.
+	 * published state means the record before it is complete. The writer
+	 * of @seq may still be between taking it and publishing (BUSY with
+	 * @seq, or an older state not yet claimed); it runs with preemption
+	 * off, so wait a bounded time. A newer state means overwritten.
 	 */
 	state = smp_load_acquire(&slot->state);
-	while (state == ((seq + 1) | MAP_TRACE_BUSY) &&
+	while (state != seq + 1 && (state & ~MAP_TRACE_BUSY) <= seq + 1 &&
 	       spins++ < MAP_TRACE_READ_SPINS) {
 		cpu_relax();
 		state = smp_load_acquire(&slot->state); /* as above */
@@ -421,8 +447,12 @@ static void *bpf_map_change_seq_start(struct seq_file *seq, loff_t *pos)
 		if (!map_change_fetch(info, head > ring->entries ?
 					    head - ring->entries : 0))
 			return NULL;
+		return info;
 	}
-	return info->valid ? info : NULL;
+	/* a later read(): show the pending record afresh, as the ring has it */
+	if (!info->valid || !map_change_fetch(info, info->cur))
+		return NULL;
+	return info;
 }
 
 static void *bpf_map_change_seq_next(struct seq_file *seq, void *v,

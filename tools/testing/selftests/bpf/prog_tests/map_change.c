@@ -371,6 +371,7 @@ static void test_hooks(void)
 	LIBBPF_OPTS(bpf_map_create_opts, hopts);
 	struct map_change *skel;
 	struct hook_event *e;
+	__u64 *pvals;
 
 	skel = map_change__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "open_and_load"))
@@ -409,19 +410,34 @@ static void test_hooks(void)
 		ASSERT_EQ(e->has_value, 1, "has value");
 		ASSERT_EQ(e->val, exp[i].val, "value");
 		ASSERT_EQ(e->flags, exp[i].flags, "flags");
+		ASSERT_EQ(e->nr_percpu, 0, "nr_percpu");
 	}
 
-	/* per-CPU removals pass no value to the hook */
+	/*
+	 * Per-CPU updates say how many values they pass: one from a program,
+	 * every CPU's from the syscall. Removals pass no value.
+	 */
 	fd = bpf_map__fd(skel->maps.pcpu_hash);
 	skel->bss->hook_map_id = map_id(fd);
 	skel->bss->nr_events = 0;
 	memset(skel->bss->events, 0, sizeof(skel->bss->events));
 	ASSERT_OK(prog_write(skel, T_PCPU_HASH, 0, 9, 90, BPF_ANY), "pcpu update");
+	pvals = calloc(nr_cpus, sizeof(*pvals));
+	if (ASSERT_OK_PTR(pvals, "calloc")) {
+		pvals[0] = 91;
+		k = 9;
+		ASSERT_OK(bpf_map_update_elem(fd, &k, pvals, BPF_EXIST), "pcpu sys update");
+		free(pvals);
+	}
 	k = 9;
 	ASSERT_OK(bpf_map_delete_elem(fd, &k), "pcpu delete");
-	if (ASSERT_EQ(skel->bss->nr_events, 2, "pcpu events")) {
-		ASSERT_EQ(skel->bss->events[0].val, 90, "pcpu update value");
-		ASSERT_EQ(skel->bss->events[1].has_value, 0, "pcpu delete value");
+	if (ASSERT_EQ(skel->bss->nr_events, 3, "pcpu events")) {
+		e = skel->bss->events;
+		ASSERT_EQ(e[0].val, 90, "pcpu prog update value");
+		ASSERT_EQ(e[0].nr_percpu, 1, "pcpu prog update nr_percpu");
+		ASSERT_EQ(e[1].val, 91, "pcpu sys update value");
+		ASSERT_EQ(e[1].nr_percpu, nr_cpus, "pcpu sys update nr_percpu");
+		ASSERT_EQ(e[2].has_value, 0, "pcpu delete value");
 	}
 
 	/* HASH_OF_MAPS shares htab code but is not traced */
@@ -604,6 +620,16 @@ static void test_attach_errors(struct map_change *skel)
 	/* links share the map's ring: same size or default, else -EBUSY */
 	link = attach_changes(dump, fd, 16);
 	if (ASSERT_OK_PTR(link, "attach")) {
+		/* a replacement program may not read past the checked bounds */
+		ASSERT_EQ(bpf_link_update(bpf_link__fd(link),
+					  bpf_program__fd(skel->progs.dump_pcpu), NULL),
+			  -EACCES, "replace with wider access");
+		ASSERT_EQ(bpf_link_update(bpf_link__fd(link),
+					  bpf_program__fd(skel->progs.dump_sleepable), NULL),
+			  -EINVAL, "replace with sleepable");
+		ASSERT_OK(bpf_link_update(bpf_link__fd(link),
+					  bpf_program__fd(skel->progs.print_changes), NULL),
+			  "replace within bounds");
 		ASSERT_GT(map_memlock(fd), base + 16 * 16, "ring in memlock");
 		expect_attach_err(dump, fd, 32, -EBUSY, "other ring size");
 		link2 = attach_changes(dump, fd, 0);

@@ -154,7 +154,7 @@ __u32 hook_map_id, nr_events, hash_of_maps_calls;
 struct hook_event events[HOOK_MAX];
 
 static void hook_event(struct bpf_map *map, void *k, void *v, __u64 f,
-		       __u32 delete)
+		       __u32 nr_percpu, __u32 delete)
 {
 	struct hook_event *e;
 	__u32 i;
@@ -169,6 +169,7 @@ static void hook_event(struct bpf_map *map, void *k, void *v, __u64 f,
 	e = &events[i];
 	e->delete = delete;
 	e->flags = f;
+	e->nr_percpu = nr_percpu;
 	bpf_probe_read_kernel(&e->key, sizeof(e->key), k);
 	if (v) {
 		e->has_value = 1;
@@ -177,15 +178,16 @@ static void hook_event(struct bpf_map *map, void *k, void *v, __u64 f,
 }
 
 SEC("fentry/bpf_map_trace_update_elem")
-int BPF_PROG(on_update, struct bpf_map *map, void *k, void *v, __u64 f)
+int BPF_PROG(on_update, struct bpf_map *map, void *k, void *v, __u64 f,
+	     __u32 nr_percpu)
 {
-	hook_event(map, k, v, f, 0);
+	hook_event(map, k, v, f, nr_percpu, 0);
 	return 0;
 }
 
 SEC("fexit/bpf_map_trace_delete_elem")
 int BPF_PROG(on_delete, struct bpf_map *map, void *k, void *v)
 {
-	hook_event(map, k, v, 0, 1);
+	hook_event(map, k, v, 0, 0, 1);
 	return 0;
 }

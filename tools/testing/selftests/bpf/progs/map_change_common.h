@@ -31,7 +31,7 @@ struct hook_event {
 	__u64 val;
 	__u64 flags;
 	__u32 has_value;
-	__u32 pad;
+	__u32 nr_percpu;
 };
 
 #endif
