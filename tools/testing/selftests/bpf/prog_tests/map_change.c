@@ -230,7 +230,8 @@ static void test_percpu(struct map_change *skel, struct bpf_map *map,
 			__u32 target, bool is_hash)
 {
 	int fd = bpf_map__fd(map), n, i, c;
-	struct expect exp[5] = {};
+	struct expect exp[8] = {};
+	__u32 bkeys[1] = { 3 }, count;
 	struct bpf_link *link;
 	__u64 *vals;
 	__u32 k;
@@ -249,8 +250,16 @@ static void test_percpu(struct map_change *skel, struct bpf_map *map,
 	exp[0] = (struct expect){ UPD, 1, {100, 101}, O_SYS, 0, nr_cpus };
 	ASSERT_OK(prog_write(skel, target, 0, 1, 7, BPF_ANY), "prog update");
 	exp[1] = (struct expect){ UPD, 1, {7}, O_PROG, 0, 1 };
-	n = 2;
+	for (i = 0; i < nr_cpus; i++)
+		vals[i] = 300 + i;
+	count = 1;
+	ASSERT_OK(bpf_map_update_batch(fd, bkeys, vals, &count, NULL), "update batch");
+	exp[2] = (struct expect){ UPD, 3, {300, 301}, O_SYS, 0, nr_cpus };
+	n = 3;
 	if (is_hash) {
+		/* a program's delete removes every CPU's value */
+		ASSERT_OK(prog_write(skel, target, 1, 3, 0, 0), "prog delete");
+		exp[3] = (struct expect){ DEL, 3, {300, 301}, O_PROG, 0, nr_cpus };
 		ASSERT_OK(bpf_map_delete_elem(fd, &k), "delete");
 		for (i = 0; i < nr_cpus; i++)
 			vals[i] = 200 + i;
@@ -258,17 +267,18 @@ static void test_percpu(struct map_change *skel, struct bpf_map *map,
 		ASSERT_OK(bpf_map_update_elem(fd, &k, vals, BPF_ANY), "update 2");
 		ASSERT_OK(bpf_map_lookup_and_delete_elem(fd, &k, vals), "lookup_and_delete");
 		ASSERT_EQ(vals[1], 201, "looked up value");
-		exp[3] = (struct expect){ UPD, 2, {200, 201}, O_SYS, 0, nr_cpus };
-		exp[4] = (struct expect){ LDEL, 2, {200, 201}, O_SYS, 0, nr_cpus };
-		n = 5;
+		exp[5] = (struct expect){ UPD, 2, {200, 201}, O_SYS, 0, nr_cpus };
+		exp[6] = (struct expect){ LDEL, 2, {200, 201}, O_SYS, 0, nr_cpus };
+		n = 7;
 	}
 
 	if (!ASSERT_EQ(read_recs(link), n, "number of records"))
 		goto out;
 	/* the program's update changed only the value of the CPU it ran on */
 	c = recs[1].cpu;
-	exp[2] = (struct expect){ DEL, 1, {c == 0 ? 7 : 100, c == 1 ? 7 : 101},
-				  O_SYS, 0, nr_cpus };
+	if (is_hash)
+		exp[4] = (struct expect){ DEL, 1, {c == 0 ? 7 : 100, c == 1 ? 7 : 101},
+					  O_SYS, 0, nr_cpus };
 	check_recs(n, exp, n, map_id(fd));
 out:
 	bpf_link__destroy(link);

@@ -15,6 +15,54 @@ struct fields_val {
 	__u64 node;
 };
 
+struct list_val {
+	__u32 lock;
+	__u32 pad;
+	__u64 head[2];
+	__u64 data;
+};
+
+/* A list head in the value: zero in the record, no kernel address. */
+static void test_list_head(struct map_change_fields *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = &pkt_v4,
+		    .data_size_in = sizeof(pkt_v4), .repeat = 1);
+	union bpf_iter_link_info linfo = {};
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+	struct bpf_link *link;
+	struct list_val v, out[2];
+	int fd, iter, len;
+	__u32 k = 1;
+
+	fd = bpf_map__fd(skel->maps.list_map);
+	linfo.map.map_fd = fd;
+	link = bpf_program__attach_iter(skel->progs.dump_list, &opts);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		return;
+	memset(&v, 0xff, sizeof(v));
+	v.data = 5;
+	ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_ANY), "update");
+	/* the removed value has a non-empty list */
+	ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.push_elem),
+					 &topts), "push_elem");
+	ASSERT_EQ(skel->bss->stored, 2, "elem pushed");
+	ASSERT_OK(bpf_map_delete_elem(fd, &k), "delete");
+	iter = bpf_iter_create(bpf_link__fd(link));
+	if (ASSERT_GE(iter, 0, "iter_create")) {
+		len = read_all(iter, out, sizeof(out));
+		close(iter);
+		if (ASSERT_EQ(len, sizeof(out), "two records")) {
+			ASSERT_EQ(out[0].lock, 0, "update: lock zeroed");
+			ASSERT_EQ(out[0].head[0] | out[0].head[1], 0, "update: list head zeroed");
+			ASSERT_EQ(out[0].data, 5, "update: data");
+			ASSERT_EQ(out[1].head[0] | out[1].head[1], 0, "delete: list head zeroed");
+			ASSERT_EQ(out[1].data, 5, "delete: data");
+		}
+	}
+	bpf_link__destroy(link);
+}
+
 void test_map_change_fields(void)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = &pkt_v4,
@@ -66,6 +114,7 @@ void test_map_change_fields(void)
 		ASSERT_EQ(v.data, want_data[i], "data");
 		ASSERT_EQ(v.node, 0, "kptr zeroed");
 	}
+	test_list_head(skel);
 out:
 	bpf_link__destroy(link);
 	map_change_fields__destroy(skel);
