@@ -3,7 +3,9 @@
 #define __MAP_TRACE_HELPERS_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 /* Read fd until EOF into buf (at most size bytes); returns bytes or -errno. */
 static inline int read_all(int fd, void *buf, int size)
@@ -22,6 +24,32 @@ static inline int read_all(int fd, void *buf, int size)
 		len += n;
 	}
 	return len;
+}
+
+static inline __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_map_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* memlock as shown in fdinfo: the map's memory usage, ring included. */
+static inline long long map_memlock(int fd)
+{
+	char path[64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
 }
 
 #endif

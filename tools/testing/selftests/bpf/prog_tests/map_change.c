@@ -79,34 +79,6 @@ static int prog_write(struct map_change *skel, __u32 target, __u32 op,
 	return err ?: skel->bss->ret;
 }
 
-static __u32 map_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_map_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.id;
-}
-
-/* memlock as shown in fdinfo: the map's memory usage, ring included. */
-static long long map_memlock(int fd)
-{
-	char path[64], line[128];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %lld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 static void check_rec(const struct change_rec *r, const struct expect *e,
 		      __u64 seq, __u32 id)
 {

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* bpftool map history: the bpf_map_change records of a map, in binary. */
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include "map_history.h"
+
+/*
+ * Local copies, so that bpftool builds against a vmlinux.h without them.
+ * op and origin are enums in the kernel: CO-RE wants the same kind here.
+ */
+enum bpf_map_change_op___local { BPF_MAP_CHANGE_OP___local };
+enum bpf_map_change_origin___local { BPF_MAP_CHANGE_ORIGIN___local };
+
+struct bpf_map_change___local {
+	__u64 seq;
+	__u64 ts_ns;
+	__u64 lost;
+	enum bpf_map_change_op___local op;
+	__u32 flags;
+	__u32 pid;
+	__u32 tgid;
+	__u32 uid;
+	__u32 cpu;
+	enum bpf_map_change_origin___local origin;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 nr_percpu;
+	char comm[16];
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__bpf_map_change___local {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	struct bpf_map_change___local *change;
+	void *key;
+	void *value;
+} __attribute__((preserve_access_index));
+
+/* set before load: the map's key size and the size of its value buffer */
+const volatile __u32 key_size = 1;
+const volatile __u32 value_size = 1;
+
+SEC("iter/bpf_map_change")
+int dump_history(struct bpf_iter__bpf_map_change___local *ctx)
+{
+	struct bpf_map_change___local *c = ctx->change;
+	struct seq_file *seq = ctx->meta->seq;
+	void *key = ctx->key, *value = ctx->value;
+	struct map_history_hdr h = {};
+
+	if (!c || !key || !value)
+		return 0;
+	h.seq = c->seq;
+	h.ts_ns = c->ts_ns;
+	h.lost = c->lost;
+	h.op = c->op;
+	h.flags = c->flags;
+	h.pid = c->pid;
+	h.tgid = c->tgid;
+	h.uid = c->uid;
+	h.cpu = c->cpu;
+	h.origin = c->origin;
+	h.value_size = c->value_size;
+	h.nr_percpu = c->nr_percpu;
+	__builtin_memcpy(h.comm, c->comm, sizeof(h.comm));
+	bpf_seq_write(seq, &h, sizeof(h));
+	bpf_seq_write(seq, key, key_size);
+	bpf_seq_write(seq, value, value_size);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
