@@ -5,6 +5,7 @@
 #   make demo    build everything, boot the VM, show a map's history
 #   make test    build everything, run every selftest on the debug kernel
 #   make vm      a shell in the VM (bpftool, test_progs, bpffs mounted)
+#   make bench   the cost of history per map update, against the alternatives
 #
 # See README.md. Everything is built under build/ and incrementally.
 
@@ -20,6 +21,8 @@ TOOLS := $(B)/tools
 ST    := $(TOOLS)/selftests
 INITRD := $(B)/initramfs.cpio.gz
 KERNEL := $(KDIR)/arch/x86/boot/bzImage
+KREL   := $(B)/kernel-release
+KBASE  := $(B)/kernel-base
 
 export MC_T0 := $(shell date +%s)
 export CCACHE_DIR ?= $(HOME)/.ccache
@@ -41,12 +44,13 @@ BPFTOOL_MK  := -C $(TREE)/tools/bpf/bpftool OUTPUT=$(TOOLS)/bpftool/ \
 	       VMLINUX_BTF=$(KDIR)/vmlinux CC="ccache gcc" HOSTCC="ccache gcc"
 BPFTOOL     := $(TOOLS)/bpftool/bpftool
 
-.PHONY: all deps tree quilt kernel tools initramfs test vm demo checkpatch clean help
+.PHONY: all deps tree quilt kernel kernel-release kernel-base tools initramfs \
+	test vm demo bench checkpatch clean help
 
 all: initramfs
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \?//'
+	@sed -n '3,11p' Makefile | sed 's/^# \?//'
 
 deps:
 	@$(STEP) deps $(LOGS)/deps.log $(VM)/deps.sh $(DEB_PKGS)
@@ -62,6 +66,16 @@ kernel: tree
 	@$(STEP) kernel $(LOGS)/kernel-debug.log $(VM)/build-kernel.sh $(TREE) $(KDIR) \
 		$(VM)/config.release $(VM)/config.debug
 
+# The benchmark's kernels: release config (-O2, no debug), patched and not.
+kernel-release: tree
+	@$(STEP) krelease $(LOGS)/kernel-release.log $(VM)/build-kernel.sh $(TREE) $(KREL) \
+		$(VM)/config.release
+
+kernel-base: deps
+	@$(STEP) base-0 $(LOGS)/base-unpatched.log $(VM)/prepare-tree.sh $(REPO) $(B) unpatched
+	@$(STEP) kbase $(LOGS)/kernel-base.log $(VM)/build-kernel.sh $(B)/linux-base $(KBASE) \
+		$(VM)/config.release
+
 tools: kernel
 	@mkdir -p $(TOOLS)/libbpf $(TOOLS)/bpftool $(ST)
 	@$(STEP) libbpf $(LOGS)/libbpf.log $(MAKE) -C $(TREE)/tools/lib/bpf \
@@ -76,7 +90,7 @@ tools: kernel
 initramfs: tools
 	@$(STEP) initrd $(LOGS)/initramfs.log $(VM)/mkinitramfs.sh $(INITRD) $(VM)/init \
 		$(BPFTOOL) $(VM)/mc-selftests $(VM)/demo.sh:/root/demo.sh \
-		$(ST)/test_progs:/root/selftests/test_progs \
+		$(ST)/test_progs:/root/selftests/test_progs $(ST)/map_change_bench \
 		$$(for o in $(ST)/*.bpf.o; do echo $$o:/root/$${o##*/}; done)
 
 test: initramfs
@@ -85,6 +99,13 @@ test: initramfs
 
 vm: initramfs
 	@$(VM)/run-vm.sh -i $(KERNEL) $(INITRD)
+
+# The benchmark: release kernels with and without the series, -icount.
+bench: kernel-release kernel-base initramfs
+	@$(STEP) benchdeps $(LOGS)/deps-bench.log $(VM)/deps.sh gnuplot-nox
+	@echo "[$$(($$(date +%s) - $$MC_T0))s] bench    in the VM, both kernels (takes a while under -icount)"
+	@$(VM)/bench.sh $(KREL)/arch/x86/boot/bzImage $(KBASE)/arch/x86/boot/bzImage \
+		$(INITRD) $(B)/bench
 
 demo: initramfs
 	@$(VM)/run-vm.sh -l $(B)/demo.log $(KERNEL) $(INITRD) /bin/sh /root/demo.sh

@@ -108,7 +108,8 @@ static struct map_trace_slot *map_trace_slot(struct bpf_map_trace_ring *ring,
  * Special fields (locks, timers, kptrs, list and rbtree heads...) are never
  * shown. Zero them: bpf_obj_init() would write list heads' own addresses.
  */
-static void map_trace_zero_fields(const struct bpf_map *map, void *dst)
+static __always_inline void map_trace_zero_fields(const struct bpf_map *map,
+						  void *dst)
 {
 	const struct btf_record *rec = map->record;
 	int i;
@@ -123,8 +124,8 @@ static void map_trace_zero_fields(const struct bpf_map *map, void *dst)
  * Copy @n values: one value is value_size bytes (a program's buffer may end
  * there), several are the syscall's per-CPU layout of 8-byte-rounded values.
  */
-static void map_trace_copy_values(struct bpf_map *map, void *dst, void *src,
-				  u32 n)
+static __always_inline void map_trace_copy_values(struct bpf_map *map,
+						  void *dst, void *src, u32 n)
 {
 	u32 stride = round_up(map->value_size, 8), i;
 
@@ -139,8 +140,9 @@ static void map_trace_copy_values(struct bpf_map *map, void *dst, void *src,
 	}
 }
 
-static void map_trace_fill_hdr(struct bpf_map_change *h, struct bpf_map *map,
-			       u64 seq, u32 op, u64 flags, u32 nr_percpu)
+static __always_inline void map_trace_fill_hdr(struct bpf_map_change *h,
+					       struct bpf_map *map, u64 seq,
+					       u32 op, u64 flags, u32 nr_percpu)
 {
 	struct task_struct *task = current;
 
@@ -151,7 +153,8 @@ static void map_trace_fill_hdr(struct bpf_map_change *h, struct bpf_map *map,
 	h->flags = flags;
 	h->pid = task->pid;
 	h->tgid = task->tgid;
-	h->uid = from_kuid_munged(&init_user_ns, current_uid());
+	/* init_user_ns maps every kuid to itself: from_kuid() is identity */
+	h->uid = __kuid_val(current_uid());
 	h->cpu = raw_smp_processor_id();
 	h->origin = in_task() && task->bpf_ctx == &bpf_map_trace_syscall_ctx ?
 		    BPF_MAP_CHANGE_SYSCALL : BPF_MAP_CHANGE_PROG;
@@ -159,12 +162,14 @@ static void map_trace_fill_hdr(struct bpf_map_change *h, struct bpf_map *map,
 	h->nr_percpu = nr_percpu;
 	h->value_size = nr_percpu > 1 ?
 			round_up(map->value_size, 8) * nr_percpu : map->value_size;
-	strscpy_pad(h->comm, task->comm, sizeof(h->comm));
+	/* a racing prctl(PR_SET_NAME) may tear it, as it may anywhere */
+	memcpy(h->comm, task->comm, sizeof(h->comm));
+	h->comm[sizeof(h->comm) - 1] = 0;
 }
 
 /* Claim the slot for a new sequence number; NULL if it must be dropped. */
-static struct map_trace_slot *map_trace_claim(struct bpf_map_trace_ring *ring,
-					      u64 *seqp)
+static __always_inline struct map_trace_slot *
+map_trace_claim(struct bpf_map_trace_ring *ring, u64 *seqp)
 {
 	u64 seq = atomic64_fetch_inc(&ring->head);
 	struct map_trace_slot *slot = map_trace_slot(ring, seq);

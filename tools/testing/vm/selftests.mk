@@ -34,7 +34,7 @@ TEST_OBJS   := $(patsubst %.c,$(OUT)/tests/%.o,$(TESTS))
 SKELS       := $(patsubst %.c,$(OUT)/%.skel.h,$(PROGS))
 BPF_OBJS    := $(patsubst %.c,$(OUT)/%.bpf.o,$(PROGS))
 
-all: $(OUT)/test_progs $(BPF_OBJS)
+all: $(OUT)/test_progs $(BPF_OBJS) $(OUT)/map_change_bench
 
 $(OUT)/vmlinux.h: $(VMLINUX)
 	@mkdir -p $(@D)
@@ -71,6 +71,10 @@ $(OUT)/tests/%.o: $(SELF)/prog_tests/%.c $(SKELS) $(wildcard $(SELF)/*.h)
 
 $(OUT)/test_progs: $(HELPER_OBJS) $(TEST_OBJS) $(LIBBPF_A)
 	$(CC) -o $@ $(HELPER_OBJS) $(TEST_OBJS) $(LDLIBS)
+
+# the benchmark (make bench): a program of its own
+$(OUT)/map_change_bench: $(SELF)/map_change_bench.c $(OUT)/map_change_bench.skel.h $(LIBBPF_A)
+	$(CC) $(CFLAGS) -Werror -o $@ $< $(LDLIBS)
 
 .PHONY: all FORCE
 .DELETE_ON_ERROR:

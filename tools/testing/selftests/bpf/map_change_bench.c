@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * map_change_bench: the cost of map change history per map update, against
+ * what users do today, in one boot. Run in QEMU with -icount shift=0, where
+ * guest nanoseconds count instructions.
+ *
+ * Configurations: (a) recording off, (b) our ring on, (c) fentry on the
+ * map's update/delete function copying key and value into a BPF ringbuf,
+ * (d) kprobe with a perf buffer, (f) an fentry program on our own hook.
+ * Prints CSV lines "BENCH,..." (medians over interleaved rounds), checked:
+ * every configuration must have captured what it should.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "map_change_bench.skel.h"
+
+#define NR_KEYS		64
+#define MAX_ENTRIES	4096
+#define ROUNDS		5
+
+enum cfg { CFG_A, CFG_B, CFG_C, CFG_D, CFG_F, NR_CFG };
+static const char *cfg_name = "abcdf";
+
+struct mtype {
+	const char *name;
+	enum bpf_map_type type;
+	__u32 flags;
+	const char *upd_fn, *del_fn;
+	bool percpu;
+};
+
+static const struct mtype mtypes[] = {
+	{ "hash", BPF_MAP_TYPE_HASH, 0, "htab_map_update_elem", "htab_map_delete_elem" },
+	{ "hash_noprealloc", BPF_MAP_TYPE_HASH, BPF_F_NO_PREALLOC,
+	  "htab_map_update_elem", "htab_map_delete_elem" },
+	{ "lru_hash", BPF_MAP_TYPE_LRU_HASH, 0, "htab_lru_map_update_elem",
+	  "htab_lru_map_delete_elem" },
+	{ "percpu_hash", BPF_MAP_TYPE_PERCPU_HASH, 0, "htab_percpu_map_update_elem",
+	  "htab_map_delete_elem", true },
+	{ "array", BPF_MAP_TYPE_ARRAY, 0, "array_map_update_elem", NULL },
+};
+
+static const __u32 sizes[][2] = { { 4, 8 }, { 16, 64 }, { 64, 256 } };
+
+struct bench {
+	struct map_change_bench *skel;
+	const struct mtype *mt;
+	__u32 ks, vs;
+	int fd;
+	int nr_ops;
+	struct ring_buffer *rb;
+	struct perf_buffer *pb;
+};
+
+static bool patched;
+static int ncpus;
+static const char *kernel_name;
+static unsigned char keybuf[64], *valbuf;
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int rb_event(void *ctx, void *data, size_t len)
+{
+	return 0;
+}
+
+static void pb_event(void *ctx, int cpu, void *data, __u32 len)
+{
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_map_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* records handed out by the map's ring so far (the link's fdinfo) */
+static long long recorded(struct bpf_link *link)
+{
+	char path[64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_link__fd(link));
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "recorded: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static struct bpf_link *attach_ring(struct bpf_program *prog, int fd, __u32 entries)
+{
+	union bpf_iter_link_info linfo = { .map.map_fd = fd, .map.ring_entries = entries };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+
+	return bpf_program__attach_iter(prog, &opts);
+}
+
+static int bench_open(struct bench *b, const struct mtype *mt, __u32 ks, __u32 vs)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = mt->flags);
+	struct map_change_bench *skel;
+	__u32 k;
+
+	memset(b, 0, sizeof(*b));
+	b->mt = mt, b->ks = ks, b->vs = vs;
+	b->fd = bpf_map_create(mt->type, mt->name, ks, vs, MAX_ENTRIES, &mopts);
+	if (b->fd < 0)
+		return -errno;
+	for (k = 0; k < NR_KEYS; k++) {
+		memcpy(keybuf, &k, 4);
+		bpf_map_update_elem(b->fd, keybuf, valbuf, BPF_ANY);
+	}
+	skel = map_change_bench__open();
+	if (!skel)
+		return -errno;
+	b->skel = skel;
+	bpf_map__reuse_fd(skel->maps.target, b->fd);
+	bpf_program__set_attach_target(skel->progs.peer_fentry_upd, 0, mt->upd_fn);
+	if (mt->del_fn)
+		bpf_program__set_attach_target(skel->progs.peer_fentry_del, 0, mt->del_fn);
+	else
+		bpf_program__set_autoload(skel->progs.peer_fentry_del, false);
+	if (!patched) {
+		bpf_program__set_autoload(skel->progs.hook_upd, false);
+		bpf_program__set_autoload(skel->progs.hook_del, false);
+		bpf_program__set_autoload(skel->progs.read_changes, false);
+	}
+	if (map_change_bench__load(skel))
+		return -errno;
+	skel->bss->nr_keys = NR_KEYS;
+	skel->bss->target_id = map_id(b->fd);
+	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), rb_event, NULL, NULL);
+	b->pb = perf_buffer__new(bpf_map__fd(skel->maps.pb), 256, pb_event, NULL, NULL, NULL);
+	return b->rb && b->pb ? 0 : -ENOMEM;
+}
+
+static void bench_close(struct bench *b)
+{
+	ring_buffer__free(b->rb);
+	perf_buffer__free(b->pb);
+	map_change_bench__destroy(b->skel);
+	if (b->fd > 0)
+		close(b->fd);
+}
+
+/* run nr_ops updates (or insert+delete pairs); instructions per op */
+static __u64 run_ops(struct bench *b, bool prog, bool insdel, int nr)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = valbuf, .data_size_in = 64,
+		    .repeat = 1);
+	struct bpf_program *p;
+	__u64 t0;
+	__u32 k;
+	int i;
+
+	if (prog) {
+		b->skel->bss->nr_ops = nr;
+		p = insdel ? b->skel->progs.bench_insdel : b->skel->progs.bench_update;
+		if (bpf_prog_test_run_opts(bpf_program__fd(p), &topts))
+			return 0;
+		return b->skel->bss->elapsed_ns / nr;
+	}
+	t0 = now_ns();
+	for (i = 0; i < nr; i++) {
+		k = insdel ? NR_KEYS + i : i % NR_KEYS;
+		memcpy(keybuf, &k, 4);
+		bpf_map_update_elem(b->fd, keybuf, valbuf, insdel ? BPF_NOEXIST : BPF_ANY);
+		if (insdel)
+			bpf_map_delete_elem(b->fd, keybuf);
+	}
+	return (now_ns() - t0) / nr;
+}
+
+struct result {
+	__u64 instr[ROUNDS];
+	long long captured;	/* records the configuration captured, last round */
+};
+
+/* One configuration once: attach, run, check what it captured, detach. */
+static __u64 measure(struct bench *b, enum cfg cfg, bool prog, bool insdel,
+		     __u32 ring, long long *captured)
+{
+	struct bpf_link *l1 = NULL, *l2 = NULL;
+	struct map_change_bench__bss *bss = b->skel->bss;
+	long long before = 0;
+	__u64 instr;
+
+	bss->peer_records = bss->peer_drops = bss->hook_calls = 0;
+	switch (cfg) {
+	case CFG_B:
+		l1 = attach_ring(b->skel->progs.read_changes, b->fd, ring);
+		before = recorded(l1);
+		break;
+	case CFG_C:
+		l1 = bpf_program__attach(b->skel->progs.peer_fentry_upd);
+		if (b->mt->del_fn)
+			l2 = bpf_program__attach(b->skel->progs.peer_fentry_del);
+		break;
+	case CFG_D:
+		l1 = bpf_program__attach_kprobe(b->skel->progs.peer_kprobe_upd, false,
+						b->mt->upd_fn);
+		if (b->mt->del_fn)
+			l2 = bpf_program__attach_kprobe(b->skel->progs.peer_kprobe_del,
+							false, b->mt->del_fn);
+		break;
+	case CFG_F:
+		l1 = bpf_program__attach(b->skel->progs.hook_upd);
+		l2 = bpf_program__attach(b->skel->progs.hook_del);
+		break;
+	default:
+		break;
+	}
+	instr = run_ops(b, prog, insdel, b->nr_ops);
+	switch (cfg) {
+	case CFG_B:
+		*captured = recorded(l1) - before;
+		break;
+	case CFG_C:
+	case CFG_D:
+		*captured = bss->peer_records;
+		ring_buffer__consume(b->rb);
+		perf_buffer__consume(b->pb);
+		break;
+	case CFG_F:
+		*captured = bss->hook_calls;
+		break;
+	default:
+		*captured = -1;
+	}
+	bpf_link__destroy(l1);
+	bpf_link__destroy(l2);
+	return instr;
+}
+
+static void print_row(struct bench *b, const char *op, bool prog, enum cfg cfg,
+		      struct result *r, long long expected, const char *extra)
+{
+	const char *note = "ok";
+
+	qsort(r->instr, ROUNDS, sizeof(r->instr[0]), cmp_u64);
+	if (cfg == CFG_D && !prog && r->captured == 0)
+		note = "kprobe-not-run-in-syscall";
+	else if (cfg != CFG_A && r->captured != expected)
+		note = "MISMATCH";
+	/* e.g. fentry on htab_percpu_map_update_elem: the syscall path skips it */
+	printf("BENCH,%s,%s,%u,%u,%s,%s,%c,%llu,%lld,%lld,%s,%s\n", kernel_name,
+	       b->mt->name, b->ks, b->vs, op, prog ? "prog" : "syscall", cfg_name[cfg],
+	       (unsigned long long)r->instr[ROUNDS / 2], r->captured, expected, note,
+	       extra ?: "");
+	fflush(stdout);
+}
+
+/* (b) and (f) need the series */
+static bool cfg_ok(enum cfg c)
+{
+	return patched || (c != CFG_B && c != CFG_F);
+}
+
+/* Every map type x size x op x origin, the configurations interleaved. */
+static void bench_matrix(void)
+{
+	int t, s, o, g, c, round;
+	struct bench b;
+
+	for (t = 0; t < (int)(sizeof(mtypes) / sizeof(mtypes[0])); t++) {
+		for (s = 0; s < 3; s++) {
+			if (bench_open(&b, &mtypes[t], sizes[s][0], sizes[s][1])) {
+				fprintf(stderr, "bench: %s %u/%u: setup failed\n",
+					mtypes[t].name, sizes[s][0], sizes[s][1]);
+				bench_close(&b);
+				continue;
+			}
+			b.nr_ops = 500;
+			for (o = 0; o < 2; o++) {
+				bool insdel = o;
+
+				if (insdel && !mtypes[t].del_fn)
+					continue;
+				for (g = 0; g < 2; g++) {
+					struct result r[NR_CFG] = {};
+					bool prog = !g;
+					long long exp = b.nr_ops * (insdel ? 2 : 1);
+
+					for (round = 0; round < ROUNDS; round++)
+						for (c = 0; c < NR_CFG; c++)
+							if (cfg_ok(c))
+								r[c].instr[round] =
+									measure(&b, c, prog, insdel, 4096,
+										&r[c].captured);
+					for (c = 0; c < NR_CFG; c++)
+						if (cfg_ok(c))
+							print_row(&b, insdel ? "insdel" : "update",
+								  prog, c, &r[c], exp, NULL);
+				}
+			}
+			bench_close(&b);
+		}
+	}
+}
+
+/* Cost per update with rings of 1K, 64K, 1M records, and 1/16/256 maps. */
+static void bench_scale(void)
+{
+	static const __u32 rings[] = { 1024, 65536, 1 << 20 };
+	static const int nmaps[] = { 1, 16, 256 };
+	struct bpf_link *links[256];
+	int fds[256], i, j, round;
+	struct result r;
+	char extra[32];
+	struct bench b;
+
+	if (bench_open(&b, &mtypes[0], 4, 8))
+		return;
+	b.nr_ops = 500;
+	for (i = 0; i < 3; i++) {
+		memset(&r, 0, sizeof(r));
+		for (round = 0; round < ROUNDS; round++)
+			r.instr[round] = measure(&b, CFG_B, true, false, rings[i], &r.captured);
+		snprintf(extra, sizeof(extra), "ring=%u", rings[i]);
+		print_row(&b, "update", true, CFG_B, &r, b.nr_ops, extra);
+	}
+	for (i = 0; i < 3; i++) {
+		/* nmaps - 1 other maps recording at once, then ours */
+		for (j = 0; j < nmaps[i] - 1; j++) {
+			fds[j] = bpf_map_create(BPF_MAP_TYPE_HASH, "other", 4, 8, 16, NULL);
+			links[j] = attach_ring(b.skel->progs.read_changes, fds[j], 1024);
+		}
+		memset(&r, 0, sizeof(r));
+		for (round = 0; round < ROUNDS; round++)
+			r.instr[round] = measure(&b, CFG_B, true, false, 1024, &r.captured);
+		snprintf(extra, sizeof(extra), "maps=%d", nmaps[i]);
+		print_row(&b, "update", true, CFG_B, &r, b.nr_ops, extra);
+		for (j = 0; j < nmaps[i] - 1; j++) {
+			bpf_link__destroy(links[j]);
+			close(fds[j]);
+		}
+	}
+	bench_close(&b);
+}
+
+static __u64 read_all_ns(int iter_fd, long long *bytes)
+{
+	static char buf[1 << 16];
+	__u64 t0 = now_ns();
+	int n;
+
+	*bytes = 0;
+	while ((n = read(iter_fd, buf, sizeof(buf))) > 0)
+		*bytes += n;
+	close(iter_fd);
+	return now_ns() - t0;
+}
+
+/* The reader: records per second through the ring against bpf_map_elem. */
+static void bench_reader(void)
+{
+	const int n = 65536;
+	struct bpf_link *ring, *elem;
+	union bpf_iter_link_info linfo = {};
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+	__u64 tr[ROUNDS], te[ROUNDS];
+	long long br = 0, be = 0;
+	struct bench b;
+	int round;
+	__u32 k;
+
+	if (bench_open(&b, &mtypes[0], 4, 8))
+		return;
+	close(b.fd);
+	b.fd = bpf_map_create(BPF_MAP_TYPE_HASH, "reader", 4, 8, n, NULL);
+	ring = attach_ring(b.skel->progs.read_changes, b.fd, n);
+	for (k = 0; k < (__u32)n; k++)
+		bpf_map_update_elem(b.fd, &k, valbuf, BPF_ANY);
+	linfo.map.map_fd = b.fd;
+	elem = bpf_program__attach_iter(b.skel->progs.read_elems, &opts);
+	if (!ring || !elem)
+		goto out;
+	for (round = 0; round < ROUNDS; round++) {
+		tr[round] = read_all_ns(bpf_iter_create(bpf_link__fd(ring)), &br);
+		te[round] = read_all_ns(bpf_iter_create(bpf_link__fd(elem)), &be);
+	}
+	qsort(tr, ROUNDS, sizeof(tr[0]), cmp_u64);
+	qsort(te, ROUNDS, sizeof(te[0]), cmp_u64);
+	printf("READER,%s,bpf_map_change,%d,%lld,%llu\n", kernel_name, n, br / 32,
+	       (unsigned long long)tr[ROUNDS / 2]);
+	printf("READER,%s,bpf_map_elem,%d,%lld,%llu\n", kernel_name, n, be / 32,
+	       (unsigned long long)te[ROUNDS / 2]);
+out:
+	bpf_link__destroy(ring);
+	bpf_link__destroy(elem);
+	bench_close(&b);
+}
+
+int main(int argc, char **argv)
+{
+	kernel_name = argc > 1 ? argv[1] : "patched";
+	ncpus = libbpf_num_possible_cpus();
+	valbuf = calloc(ncpus, 256);
+	patched = libbpf_find_vmlinux_btf_id("bpf_map_trace_update_elem",
+					     BPF_TRACE_FENTRY) > 0;
+	if (!getenv("BENCH_DEBUG"))
+		libbpf_set_print(NULL);
+	printf("bench: kernel %s, %s, %d CPUs, %d rounds\n", kernel_name,
+	       patched ? "with map trace" : "without map trace", ncpus, ROUNDS);
+	bench_matrix();
+	if (patched) {
+		bench_scale();
+		bench_reader();
+	}
+	return 0;
+}

@@ -1,0 +1,19 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+#   bench.sh KERNEL_PATCHED KERNEL_UNPATCHED INITRAMFS OUTDIR
+# make bench: map_change_bench on the release kernel with and without the
+# series, each in one boot of QEMU TCG with -icount shift=0 (guest ns =
+# instructions), then the report (text, CSV, plots) in OUTDIR.
+set -euo pipefail
+HERE=$(dirname "$(realpath "$0")")
+KPATCHED=$1 KBASE=$2 INITRD=$3 OUT=$4
+mkdir -p "$OUT"
+for k in patched unpatched; do
+	kern=$KPATCHED
+	[ $k = unpatched ] && kern=$KBASE
+	echo "bench: $k kernel under -icount shift=0 (console: $OUT/$k.log)"
+	"$HERE/run-vm.sh" -c -t 5000 -l "$OUT/$k.log" "$kern" "$INITRD" \
+		"map_change_bench $k" > /dev/null
+done
+python3 "$HERE/bench_report.py" "$OUT"
