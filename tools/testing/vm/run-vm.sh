@@ -34,6 +34,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 # The command goes into a second cpio appended to the initramfs.
 mkcmd() {
+	rm -rf "$WORK/cmd"
 	mkdir -p "$WORK/cmd"
 	if [ $# -gt 0 ]; then
 		printf '#!/bin/sh\n%s\n' "$*" > "$WORK/cmd/cmd"
