@@ -4,6 +4,7 @@
  * kernel's bpf_map_change iterator target.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@ int do_map_history(int argc, char **argv)
 #include "map_history.skel.h"
 
 #define FOLLOW_INTERVAL_MS	200
+/* one read() of a bpf iterator buffers this much: a record must fit */
+#define ITER_READ_MAX		(32 * 1024)
 
 struct history {
 	struct bpf_map_info info;
@@ -93,8 +96,8 @@ static void print_record_json(struct history *h, const struct map_history_hdr *r
 	jsonw_string_field(json_wtr, "op", op_name(r->op));
 	jsonw_uint_field(json_wtr, "flags", r->flags);
 	jsonw_string_field(json_wtr, "origin", origin_name(r->origin));
-	jsonw_uint_field(json_wtr, "pid", r->pid);
-	jsonw_uint_field(json_wtr, "tgid", r->tgid);
+	jsonw_uint_field(json_wtr, "pid", r->tgid);
+	jsonw_uint_field(json_wtr, "tid", r->pid);
 	jsonw_uint_field(json_wtr, "uid", r->uid);
 	jsonw_string_field(json_wtr, "comm", r->comm);
 	jsonw_uint_field(json_wtr, "cpu", r->cpu);
@@ -192,6 +195,7 @@ static int history_loop(struct bpf_link *link, struct history *h, bool follow)
 	/* an array, flushed record by record with follow, as event_pipe */
 	if (json_output)
 		jsonw_start_array(json_wtr);
+	stop = 0;
 	signal(SIGINT, history_stop);
 	signal(SIGTERM, history_stop);
 	do {
@@ -211,6 +215,7 @@ static int history_loop(struct bpf_link *link, struct history *h, bool follow)
 static int parse_history_args(int argc, char **argv, __u32 *entries,
 			      const char **pin, bool *follow)
 {
+	unsigned long n;
 	char *endptr;
 
 	while (argc) {
@@ -218,8 +223,10 @@ static int parse_history_args(int argc, char **argv, __u32 *entries,
 			NEXT_ARG();
 			if (!REQ_ARGS(1))
 				return -1;
-			*entries = strtoul(*argv, &endptr, 0);
-			if (*endptr) {
+			errno = 0;
+			n = strtoul(*argv, &endptr, 0);
+			*entries = n;
+			if (!**argv || *endptr || errno || n > UINT_MAX) {
 				p_err("can't parse %s as number of entries", *argv);
 				return -1;
 			}
@@ -280,6 +287,14 @@ int do_map_history(int argc, char **argv)
 	if (map_is_per_cpu(h.info.type))
 		h.vbuf_size = round_up(h.info.value_size, 8) * get_possible_cpus();
 	h.rec_size = sizeof(struct map_history_hdr) + h.info.key_size + h.vbuf_size;
+	if (h.rec_size > ITER_READ_MAX) {
+		p_err("records of map %u take %u bytes, more than one iterator read holds (%u)",
+		      h.info.id, h.rec_size, ITER_READ_MAX);
+		goto out;
+	}
+	/* before anything is printed: an error is then the only output */
+	if (!pin && get_map_kv_btf(&h.info, &h.btf))
+		goto out;
 
 	skel = map_history_bpf__open();
 	if (!skel) {
@@ -313,11 +328,9 @@ int do_map_history(int argc, char **argv)
 		goto out;
 	}
 
-	if (get_map_kv_btf(&h.info, &h.btf))
-		h.btf = NULL;
 	err = history_loop(link, &h, follow);
-	free_map_kv_btf(h.btf);
 out:
+	free_map_kv_btf(h.btf);
 	free(h.buf);
 	bpf_link__destroy(link);
 	map_history_bpf__destroy(skel);

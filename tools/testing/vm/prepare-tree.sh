@@ -14,6 +14,7 @@
 # version of every file the series touches and the series pushed, for
 # editing the patches with quilt.
 set -euo pipefail
+export LC_ALL=C
 
 REPO=$(realpath "$1")
 BUILD=$(realpath -m "$2")
@@ -22,7 +23,7 @@ TARBALL=/usr/src/linux-source-6.12.tar.xz
 BASE=$BUILD/base
 TREE=$BUILD/linux
 [ "$MODE" = unpatched ] && TREE=$BUILD/linux-base
-STAGE=$BUILD/stage
+STAGE=$BUILD/stage-$MODE
 [ "$MODE" = quilt ] && STAGE=$BUILD/quilt
 MANAGED=$TREE/.mc-managed
 
@@ -40,9 +41,12 @@ if [ "$(cat "$BASE/.mc-stamp" 2>/dev/null)" != "$stamp" ]; then
 	mv "$BUILD/base.tmp/linux-source-6.12" "$BASE"
 	rmdir "$BUILD/base.tmp"
 	echo "$stamp" > "$BASE/.mc-stamp"
-	rm -rf "$TREE"
+	# a new base: every tree and every kernel built from the old one goes
+	# (the archive's mtimes could be older than the old objects)
+	rm -rf "$BUILD/linux" "$BUILD/linux-base" "$BUILD"/kernel-*
 fi
 if [ ! -d "$TREE" ]; then
+	rm -rf "$TREE.tmp"
 	cp -a "$BASE" "$TREE.tmp"
 	rm -f "$TREE.tmp/.mc-stamp"
 	mv "$TREE.tmp" "$TREE"
@@ -66,10 +70,12 @@ if [ "$MODE" != unpatched ] && [ -f "$series" ]; then
 fi
 overlay=()
 if [ "$MODE" = patched ]; then
+	files=$(cd "$REPO" && git ls-files -co --exclude-standard -- \
+		kernel include tools Documentation ":!tools/testing/vm") ||
+		die "git ls-files failed in $REPO"
 	while read -r f; do
-		overlay+=("$f")
-	done < <(cd "$REPO" && git ls-files -co --exclude-standard -- \
-		kernel include tools Documentation ":!tools/testing/vm" 2>/dev/null | sort -u)
+		[ -n "$f" ] && overlay+=("$f")
+	done < <(echo "$files" | sort -u)
 fi
 for f in "${patched[@]}"; do
 	[ -f "$BASE/$f" ] || continue

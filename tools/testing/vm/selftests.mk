@@ -60,12 +60,14 @@ $(OUT)/helpers/disasm.o: $(SRC)/kernel/bpf/disasm.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/helpers/%.o: $(SELF)/%.c $(OUT)/prog_tests/tests.h
+UAPI := $(SRC)/tools/include/uapi/linux/bpf.h
+
+$(OUT)/helpers/%.o: $(SELF)/%.c $(OUT)/prog_tests/tests.h $(UAPI)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # Our own tests build with -Werror; upstream's helpers may warn with gcc 12.
-$(OUT)/tests/%.o: $(SELF)/prog_tests/%.c $(SKELS) $(wildcard $(SELF)/*.h)
+$(OUT)/tests/%.o: $(SELF)/prog_tests/%.c $(SKELS) $(wildcard $(SELF)/*.h) $(UAPI)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Werror -c $< -o $@
 

@@ -52,4 +52,15 @@ static inline long long map_memlock(int fd)
 	return v;
 }
 
+/* Unpinned links are released from a workqueue: give memory usage time. */
+static inline long long wait_memlock(int fd, long long want)
+{
+	long long v;
+	int i;
+
+	for (i = 0; i < 100 && (v = map_memlock(fd)) != want; i++)
+		usleep(20000);
+	return v;
+}
+
 #endif

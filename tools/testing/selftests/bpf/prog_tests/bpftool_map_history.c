@@ -141,6 +141,7 @@ static void test_btf_hash(struct map_history_btf *skel)
 	int fd = bpf_map__fd(skel->maps.btf_hash);
 	struct hkey k1 = { 1, 2 }, k2 = { 3, 4 };
 	struct hval v1 = { 10, 11, 12 }, v2 = { 20, 21, 22 };
+	long long base = map_memlock(fd);
 	__u32 id = map_id(fd);
 
 	unlink(HIST_PIN);
@@ -186,6 +187,8 @@ static void test_btf_hash(struct map_history_btf *skel)
 		ASSERT_OK_PTR(strstr(out, "\"ring_entries\":4096"), "link json ring_entries");
 	}
 	unlink(HIST_PIN);
+	/* recording stops once the unpinned link is released */
+	ASSERT_EQ(wait_memlock(fd, base), base, "recording stopped");
 }
 
 /* Syscall records hold every CPU's value, a program's one CPU's. */
@@ -195,6 +198,7 @@ static void test_percpu(struct map_history_btf *skel)
 		    .data_size_in = sizeof(pkt_v4), .repeat = 1);
 	int fd = bpf_map__fd(skel->maps.btf_pcpu), ncpu, i;
 	__u32 id = map_id(fd), k = 7;
+	long long base = map_memlock(fd);
 	__u64 vals[64] = {};
 
 	ncpu = libbpf_num_possible_cpus();
@@ -221,20 +225,55 @@ static void test_percpu(struct map_history_btf *skel)
 			      "program record: one CPU's value");
 	}
 	unlink(HIST_PIN);
+	ASSERT_EQ(wait_memlock(fd, base), base, "recording stopped");
 }
 
-/* follow prints changes made after it started, and stops on SIGINT. */
-static void test_follow(struct map_history_btf *skel)
+/* A map without BTF prints hex; pin prints null in JSON mode. */
+static void test_no_btf(void)
+{
+	__u32 k = 1, id;
+	__u64 v = 0x2a;
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "nobtf", 4, 8, 4, NULL);
+	if (!ASSERT_GE(fd, 0, "map_create"))
+		return;
+	id = map_id(fd);
+	unlink(HIST_PIN);
+	if (ASSERT_OK(run(0, "bpftool -j map history id %u pin %s", id, HIST_PIN),
+		      "pin -j")) {
+		ASSERT_STREQ(out, "null\n", "pin prints null");
+		bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+		if (ASSERT_OK(run(0, "bpftool map history id %u", id), "history"))
+			ASSERT_OK_PTR(strstr(out, "key: 01 00 00 00  value: 2a 00 00 00 00 00 00 00"),
+				      "hex key and value");
+		if (ASSERT_OK(run(0, "bpftool -j map history id %u", id), "history -j")) {
+			ASSERT_TRUE(json_valid(out), "json parses");
+			ASSERT_NULL(strstr(out, "formatted"), "no formatted without BTF");
+		}
+	}
+	unlink(HIST_PIN);
+	close(fd);
+}
+
+/*
+ * follow prints changes made after it started, and stops on SIGINT; with -j
+ * the array is closed on exit and the whole output parses.
+ */
+static void test_follow_one(struct map_history_btf *skel, bool json, __u64 x)
 {
 	int fd = bpf_map__fd(skel->maps.btf_hash), pfd[2], status, len = 0, n, i;
 	struct hkey k = { 9, 9 };
-	struct hval v = { 99, 0, 0 };
+	struct hval v = { x, 0, 0 };
 	long long base = map_memlock(fd);
-	char cmd[128];
+	char cmd[128], want[32];
 	pid_t pid;
 
-	snprintf(cmd, sizeof(cmd), "exec bpftool map history id %u follow",
-		 map_id(fd));
+	snprintf(cmd, sizeof(cmd), "exec bpftool %s map history id %u follow",
+		 json ? "-j" : "", map_id(fd));
+	snprintf(want, sizeof(want), json ? "\"x\":%llu" : "\"x\": %llu",
+		 (unsigned long long)x);
+	out[0] = 0;
 	if (!ASSERT_OK(pipe(pfd), "pipe"))
 		return;
 	pid = fork();
@@ -251,19 +290,31 @@ static void test_follow(struct map_history_btf *skel)
 		usleep(100000);
 	ASSERT_GT(map_memlock(fd), base, "follow attached");
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-	for (i = 0; i < 100 && !strstr(out, "\"x\": 99"); i++) {
+	for (i = 0; i < 100 && !strstr(out, want); i++) {
 		usleep(100000);
 		n = read(pfd[0], out + len, sizeof(out) - 1 - len);
 		if (n > 0)
 			len += n;
 		out[len] = 0;
 	}
-	ASSERT_OK_PTR(strstr(out, "\"x\": 99"), "follow shows the new change");
+	ASSERT_OK_PTR(strstr(out, want), "follow shows the new change");
 	kill(pid, SIGINT);
 	ASSERT_EQ(waitpid(pid, &status, 0), pid, "waitpid");
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit on SIGINT");
+	fcntl(pfd[0], F_SETFL, 0);
+	while ((n = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += n;
+	out[len] = 0;
+	if (json)
+		ASSERT_TRUE(json_valid(out), "follow json parses after SIGINT");
 	ASSERT_EQ(map_memlock(fd), base, "detached on exit");
 	close(pfd[0]);
+}
+
+static void test_follow(struct map_history_btf *skel)
+{
+	test_follow_one(skel, false, 99);
+	test_follow_one(skel, true, 98);
 }
 
 static void test_errors(struct map_history_btf *skel)
@@ -282,8 +333,12 @@ static void test_errors(struct map_history_btf *skel)
 		close(qfd);
 	}
 
+	/* refused at the map lookup already: bpf() needs privileges here */
 	ASSERT_NEQ(run(65534, "bpftool map history id %u", id), 0, "unprivileged");
 	ASSERT_OK_PTR(strstr(out, "Operation not permitted"), "unprivileged message");
+	ASSERT_NEQ(run(0, "bpftool map history id %u entries 4294967296", id), 0,
+		   "entries past 32 bits");
+	ASSERT_OK_PTR(strstr(out, "can't parse"), "entries past 32 bits message");
 	ASSERT_NEQ(run(0, "bpftool map history id %u entries", id), 0, "missing entries");
 	ASSERT_OK_PTR(strstr(out, "needs at least 1 arguments"), "missing entries message");
 	ASSERT_NEQ(run(0, "bpftool map history id %u bogus", id), 0, "bad argument");
@@ -305,6 +360,8 @@ void test_bpftool_map_history(void)
 		test_percpu(skel);
 	if (test__start_subtest("follow"))
 		test_follow(skel);
+	if (test__start_subtest("no_btf"))
+		test_no_btf();
 	if (test__start_subtest("errors"))
 		test_errors(skel);
 	map_history_btf__destroy(skel);
