@@ -3,7 +3,9 @@
 #define __MAP_TRACE_HELPERS_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -61,6 +63,24 @@ static inline long long wait_memlock(int fd, long long want)
 	for (i = 0; i < 100 && (v = map_memlock(fd)) != want; i++)
 		usleep(20000);
 	return v;
+}
+
+/* Figures for the run's summary: mc-selftests prints /tmp/figures after. */
+static inline void report_figures(const char *name, const char *fmt, ...)
+{
+	char path[128];
+	va_list ap;
+	FILE *f;
+
+	mkdir("/tmp/figures", 0755);
+	snprintf(path, sizeof(path), "/tmp/figures/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
 }
 
 #endif

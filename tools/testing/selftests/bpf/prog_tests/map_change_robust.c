@@ -7,7 +7,6 @@
 #include <test_progs.h>
 #include <pthread.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/perf_event.h>
 #include "network_helpers.h"
@@ -92,24 +91,6 @@ static void *stress_reader(void *arg)
 	}
 	free(recs);
 	return NULL;
-}
-
-/* Figures for the run's summary: mc-selftests prints /tmp/figures after. */
-static void report_figures(const char *name, const char *fmt, ...)
-{
-	char path[128];
-	va_list ap;
-	FILE *f;
-
-	mkdir("/tmp/figures", 0755);
-	snprintf(path, sizeof(path), "/tmp/figures/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
 }
 
 struct sys_writer {
