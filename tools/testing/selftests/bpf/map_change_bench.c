@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "map_trace_helpers.h"
 #include "map_change_bench.skel.h"
 
 #define NR_KEYS		64
@@ -85,14 +86,6 @@ static int rb_event(void *ctx, void *data, size_t len)
 
 static void pb_event(void *ctx, int cpu, void *data, __u32 len)
 {
-}
-
-static __u32 map_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_map_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
 /* records handed out by the map's ring so far (the link's fdinfo) */

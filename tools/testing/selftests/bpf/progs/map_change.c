@@ -44,9 +44,8 @@ static void fill_rec(struct change_rec *r, struct bpf_map_change *c,
 	r->map_id = map->id;
 }
 
-/* One binary change_rec per record: a 4-byte key and an 8-byte value. */
-SEC("iter/bpf_map_change")
-int dump_u64(struct bpf_iter__bpf_map_change *ctx)
+/* One binary change_rec per record: a 4-byte key, one or two u64 values. */
+static __always_inline int dump(struct bpf_iter__bpf_map_change *ctx, bool two)
 {
 	struct bpf_map_change *c = ctx->change;
 	__u32 *key = ctx->key;
@@ -58,27 +57,23 @@ int dump_u64(struct bpf_iter__bpf_map_change *ctx)
 	fill_rec(&r, c, ctx->map);
 	r.key = *key;
 	r.val[0] = val[0];
+	if (two)
+		r.val[1] = val[1];
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }
 
-/* The same with the first two CPUs' values of a per-CPU map. */
+SEC("iter/bpf_map_change")
+int dump_u64(struct bpf_iter__bpf_map_change *ctx)
+{
+	return dump(ctx, false);
+}
+
+/* The first two CPUs' values of a per-CPU map: reads 16 bytes of value. */
 SEC("iter/bpf_map_change")
 int dump_pcpu(struct bpf_iter__bpf_map_change *ctx)
 {
-	struct bpf_map_change *c = ctx->change;
-	__u32 *key = ctx->key;
-	__u64 *val = ctx->value;
-	struct change_rec r = {};
-
-	if (!c || !key || !val)
-		return 0;
-	fill_rec(&r, c, ctx->map);
-	r.key = *key;
-	r.val[0] = val[0];
-	r.val[1] = val[1];
-	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
-	return 0;
+	return dump(ctx, true);
 }
 
 /* Text, for cat of a pinned iterator. */
