@@ -22,3 +22,10 @@ echo; echo "# bpftool -p map history pinned $M | head -24"
 bpftool -p map history pinned $M | head -24
 echo
 run bpftool link show
+
+# A live upgrade: writers keep changing map A while its entries move to
+# map B of a new layout by a bulk copy and a replay of A's history.
+echo
+echo "# test_progs -t map_upgrade   (prog_tests/map_upgrade.c)"
+cd /root/selftests && ./test_progs -t map_upgrade 2>/dev/null | grep -E '^#|Summary'
+cat /tmp/figures/map_upgrade
