@@ -308,6 +308,12 @@ static int map_trace_entries(u32 entries)
 	return entries;
 }
 
+static struct bpf_map_trace_ring *map_trace_ring_locked(struct bpf_map *map)
+{
+	return rcu_dereference_protected(map->trace_ring,
+					 lockdep_is_held(&map_trace_mutex));
+}
+
 /* A link starts recording; links of one map share its ring. */
 static int map_trace_enable(struct bpf_map *map, u32 entries)
 {
@@ -317,8 +323,7 @@ static int map_trace_enable(struct bpf_map *map, u32 entries)
 	if (n < 0)
 		return n;
 	guard(mutex)(&map_trace_mutex);
-	ring = rcu_dereference_protected(map->trace_ring,
-					 lockdep_is_held(&map_trace_mutex));
+	ring = map_trace_ring_locked(map);
 	if (ring) {
 		if (entries && entries != ring->entries)
 			return -EBUSY;
@@ -339,8 +344,7 @@ static void map_trace_disable(struct bpf_map *map)
 	struct bpf_map_trace_ring *ring;
 
 	guard(mutex)(&map_trace_mutex);
-	ring = rcu_dereference_protected(map->trace_ring,
-					 lockdep_is_held(&map_trace_mutex));
+	ring = map_trace_ring_locked(map);
 	if (WARN_ON_ONCE(!ring) || --ring->links)
 		return;
 	RCU_INIT_POINTER(map->trace_ring, NULL);
@@ -611,8 +615,7 @@ static int bpf_iter_fill_link_info_map_change(const struct bpf_iter_aux_info *au
 
 	info->iter.map.map_id = aux->map->id;
 	guard(mutex)(&map_trace_mutex);
-	ring = rcu_dereference_protected(aux->map->trace_ring,
-					 lockdep_is_held(&map_trace_mutex));
+	ring = map_trace_ring_locked(aux->map);
 	info->iter.map_change.ring_entries = ring ? ring->entries : 0;
 	return 0;
 }
@@ -624,8 +627,7 @@ static void bpf_iter_show_fdinfo_map_change(const struct bpf_iter_aux_info *aux,
 
 	seq_printf(seq, "map_id:\t%u\n", aux->map->id);
 	guard(mutex)(&map_trace_mutex);
-	ring = rcu_dereference_protected(aux->map->trace_ring,
-					 lockdep_is_held(&map_trace_mutex));
+	ring = map_trace_ring_locked(aux->map);
 	if (ring)
 		seq_printf(seq, "ring_entries:\t%u\nrecorded:\t%llu\n",
 			   ring->entries, (u64)atomic64_read(&ring->head));
