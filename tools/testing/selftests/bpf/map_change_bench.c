@@ -106,15 +106,6 @@ static long long recorded(struct bpf_link *link)
 	return v;
 }
 
-static struct bpf_link *attach_ring(struct bpf_program *prog, int fd, __u32 entries)
-{
-	union bpf_iter_link_info linfo = { .map.map_fd = fd, .map.ring_entries = entries };
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
-
-	return bpf_program__attach_iter(prog, &opts);
-}
-
 static int bench_open(struct bench *b, const struct mtype *mt, __u32 ks, __u32 vs)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = mt->flags);
@@ -208,7 +199,7 @@ static __u64 measure(struct bench *b, enum cfg cfg, bool prog, bool insdel,
 	bss->peer_records = bss->peer_drops = bss->hook_calls = 0;
 	switch (cfg) {
 	case CFG_B:
-		l1 = attach_ring(b->skel->progs.read_changes, b->fd, ring);
+		l1 = attach_map_iter(b->skel->progs.read_changes, b->fd, ring);
 		before = recorded(l1);
 		break;
 	case CFG_C:
@@ -343,7 +334,7 @@ static void bench_scale(void)
 		/* nmaps - 1 other maps recording at once, then ours */
 		for (j = 0; j < nmaps[i] - 1; j++) {
 			fds[j] = bpf_map_create(BPF_MAP_TYPE_HASH, "other", 4, 8, 16, NULL);
-			links[j] = attach_ring(b.skel->progs.read_changes, fds[j], 1024);
+			links[j] = attach_map_iter(b.skel->progs.read_changes, fds[j], 1024);
 		}
 		memset(&r, 0, sizeof(r));
 		for (round = 0; round < ROUNDS; round++)
@@ -376,9 +367,6 @@ static void bench_reader(void)
 {
 	const int n = 65536;
 	struct bpf_link *ring, *elem;
-	union bpf_iter_link_info linfo = {};
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
 	__u64 tr[ROUNDS], te[ROUNDS];
 	long long br = 0, be = 0;
 	struct bench b;
@@ -389,11 +377,10 @@ static void bench_reader(void)
 		return;
 	close(b.fd);
 	b.fd = bpf_map_create(BPF_MAP_TYPE_HASH, "reader", 4, 8, n, NULL);
-	ring = attach_ring(b.skel->progs.read_changes, b.fd, n);
+	ring = attach_map_iter(b.skel->progs.read_changes, b.fd, n);
 	for (k = 0; k < (__u32)n; k++)
 		bpf_map_update_elem(b.fd, &k, valbuf, BPF_ANY);
-	linfo.map.map_fd = b.fd;
-	elem = bpf_program__attach_iter(b.skel->progs.read_elems, &opts);
+	elem = attach_map_iter(b.skel->progs.read_elems, b.fd, 0);
 	if (!ring || !elem)
 		goto out;
 	for (round = 0; round < ROUNDS; round++) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 /* Read fd until EOF into buf (at most size bytes); returns bytes or -errno. */
 static inline int read_all(int fd, void *buf, int size)
@@ -26,6 +27,22 @@ static inline int read_all(int fd, void *buf, int size)
 		len += n;
 	}
 	return len;
+}
+
+/*
+ * Attach a map iterator (bpf_map_change, or bpf_map_elem with entries 0)
+ * to a map; entries sizes a new change ring, 0 for the default.
+ */
+static inline struct bpf_link *attach_map_iter(struct bpf_program *prog,
+					       int map_fd, __u32 entries)
+{
+	union bpf_iter_link_info linfo = {};
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+
+	linfo.map.map_fd = map_fd;
+	linfo.map.ring_entries = entries;
+	return bpf_program__attach_iter(prog, &opts);
 }
 
 static inline __u32 map_id(int fd)

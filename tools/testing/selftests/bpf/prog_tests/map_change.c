@@ -32,18 +32,6 @@ static struct change_rec recs[MAX_RECS];
 static char my_comm[16];
 static int nr_cpus;
 
-static struct bpf_link *attach_changes(struct bpf_program *prog, int map_fd,
-				       __u32 entries)
-{
-	union bpf_iter_link_info linfo = {};
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
-
-	linfo.map.map_fd = map_fd;
-	linfo.map.ring_entries = entries;
-	return bpf_program__attach_iter(prog, &opts);
-}
-
 /* One read() session of the iterator: the records present when it started. */
 static int read_recs(struct bpf_link *link)
 {
@@ -151,7 +139,7 @@ static void test_plain(struct map_change *skel, struct bpf_map *map,
 	int fd = bpf_map__fd(map), n, nexp;
 	struct bpf_link *link;
 
-	link = attach_changes(skel->progs.dump_u64, fd, 64);
+	link = attach_map_iter(skel->progs.dump_u64, fd, 64);
 	if (!ASSERT_OK_PTR(link, "attach"))
 		return;
 
@@ -211,7 +199,7 @@ static void test_percpu(struct map_change *skel, struct bpf_map *map,
 	vals = calloc(nr_cpus, sizeof(*vals));
 	if (!ASSERT_OK_PTR(vals, "calloc"))
 		return;
-	link = attach_changes(skel->progs.dump_pcpu, fd, 64);
+	link = attach_map_iter(skel->progs.dump_pcpu, fd, 64);
 	if (!ASSERT_OK_PTR(link, "attach"))
 		goto out;
 
@@ -294,7 +282,7 @@ static void test_lru_evict(struct map_change *skel, __u32 flags)
 	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "lru_evict", 4, 8, 16, &mopts);
 	if (!ASSERT_GE(fd, 0, "map_create"))
 		return;
-	link = attach_changes(skel->progs.dump_u64, fd, 256);
+	link = attach_map_iter(skel->progs.dump_u64, fd, 256);
 	if (!ASSERT_OK_PTR(link, "attach"))
 		goto out;
 	for (k = 0; k < 64; k++) {
@@ -457,7 +445,7 @@ static void test_pinned(struct map_change *skel)
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pinned", 4, 8, 8, NULL);
 	if (!ASSERT_GE(fd, 0, "map_create"))
 		return;
-	link = attach_changes(skel->progs.print_changes, fd, 0);
+	link = attach_map_iter(skel->progs.print_changes, fd, 0);
 	if (!ASSERT_OK_PTR(link, "attach")) {
 		close(fd);
 		return;
@@ -506,7 +494,7 @@ static void test_overflow(struct map_change *skel)
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "overflow", 4, 8, 8, NULL);
 	if (!ASSERT_GE(fd, 0, "map_create"))
 		return;
-	link = attach_changes(skel->progs.dump_u64, fd, 8);
+	link = attach_map_iter(skel->progs.dump_u64, fd, 8);
 	if (!ASSERT_OK_PTR(link, "attach"))
 		goto out;
 	for (i = 0; i < 20; i++) {
@@ -535,7 +523,7 @@ out:
 static void expect_attach_err(struct bpf_program *prog, int fd, __u32 entries,
 			      int err, const char *name)
 {
-	struct bpf_link *link = attach_changes(prog, fd, entries);
+	struct bpf_link *link = attach_map_iter(prog, fd, entries);
 
 	if (!ASSERT_ERR_PTR(link, name)) {
 		bpf_link__destroy(link);
@@ -600,7 +588,7 @@ static void test_attach_errors(struct map_change *skel)
 	}
 
 	/* links share the map's ring: same size or default, else -EBUSY */
-	link = attach_changes(dump, fd, 16);
+	link = attach_map_iter(dump, fd, 16);
 	if (ASSERT_OK_PTR(link, "attach")) {
 		/* a replacement program may not read past the checked bounds */
 		ASSERT_EQ(bpf_link_update(bpf_link__fd(link),
@@ -614,7 +602,7 @@ static void test_attach_errors(struct map_change *skel)
 			  "replace within bounds");
 		ASSERT_GT(map_memlock(fd), base + 16 * 16, "ring in memlock");
 		expect_attach_err(dump, fd, 32, -EBUSY, "other ring size");
-		link2 = attach_changes(dump, fd, 0);
+		link2 = attach_map_iter(dump, fd, 0);
 		ASSERT_OK_PTR(link2, "second link");
 		bpf_link__destroy(link2);
 		ASSERT_GT(map_memlock(fd), base, "ring kept by first link");
@@ -636,7 +624,7 @@ static void test_unpriv(struct map_change *skel)
 		return;
 	if (!ASSERT_OK(cap_disable_effective(caps, &old), "drop caps"))
 		goto out;
-	link = attach_changes(skel->progs.dump_u64, fd, 0);
+	link = attach_map_iter(skel->progs.dump_u64, fd, 0);
 	ASSERT_ERR_PTR(link, "unprivileged attach");
 	ASSERT_EQ(errno, EPERM, "errno");
 	bpf_link__destroy(link);

@@ -27,17 +27,13 @@ static void test_list_head(struct map_change_fields *skel)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = &pkt_v4,
 		    .data_size_in = sizeof(pkt_v4), .repeat = 1);
-	union bpf_iter_link_info linfo = {};
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
 	struct bpf_link *link;
 	struct list_val v, out[2];
 	int fd, iter, len;
 	__u32 k = 1;
 
 	fd = bpf_map__fd(skel->maps.list_map);
-	linfo.map.map_fd = fd;
-	link = bpf_program__attach_iter(skel->progs.dump_list, &opts);
+	link = attach_map_iter(skel->progs.dump_list, fd, 0);
 	if (!ASSERT_OK_PTR(link, "attach"))
 		return;
 	memset(&v, 0xff, sizeof(v));
@@ -67,9 +63,6 @@ void test_map_change_fields(void)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = &pkt_v4,
 		    .data_size_in = sizeof(pkt_v4), .repeat = 1);
-	union bpf_iter_link_info linfo = {};
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
 	static const __u64 want_op[] = { BPF_MAP_CHANGE_UPDATE,
 		BPF_MAP_CHANGE_UPDATE, BPF_MAP_CHANGE_DELETE };
 	static const __u64 want_data[] = { ~0ULL, 9, 9 };
@@ -84,8 +77,7 @@ void test_map_change_fields(void)
 	if (!ASSERT_OK_PTR(skel, "open_and_load"))
 		return;
 	fd = bpf_map__fd(skel->maps.fields_map);
-	linfo.map.map_fd = fd;
-	link = bpf_program__attach_iter(skel->progs.dump_fields, &opts);
+	link = attach_map_iter(skel->progs.dump_fields, fd, 0);
 	if (!ASSERT_OK_PTR(link, "attach"))
 		goto out;
 

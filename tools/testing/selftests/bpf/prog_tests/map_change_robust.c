@@ -196,11 +196,7 @@ static void test_stress(__u32 ring_entries)
 	if (!ASSERT_OK_PTR(s.skel, "open_and_load"))
 		return;
 	s.fd = bpf_map__fd(s.skel->maps.stress_map);
-	union bpf_iter_link_info linfo = { .map.map_fd = s.fd,
-					   .map.ring_entries = ring_entries };
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
-	s.link = bpf_program__attach_iter(s.skel->progs.stress_dump, &opts);
+	s.link = attach_map_iter(s.skel->progs.stress_dump, s.fd, ring_entries);
 	if (!ASSERT_OK_PTR(s.link, "attach_iter"))
 		goto out;
 	s.skel->links.stress_fentry = bpf_program__attach(s.skel->progs.stress_fentry);
@@ -308,12 +304,7 @@ static void *hammer(void *arg)
 static struct bpf_link *attach_dump(struct map_change_robust *skel, int fd,
 				    __u32 entries)
 {
-	union bpf_iter_link_info linfo = { .map.map_fd = fd,
-					   .map.ring_entries = entries };
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
-
-	return bpf_program__attach_iter(skel->progs.stress_dump, &opts);
+	return attach_map_iter(skel->progs.stress_dump, fd, entries);
 }
 
 /*
@@ -504,9 +495,6 @@ static void test_link_create_args(struct map_change_robust *skel)
 /* A 512-byte key and a 64 KiB value: refused at the default size, exact at 256. */
 static void test_big_record(struct map_change_robust *skel)
 {
-	union bpf_iter_link_info linfo = {};
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
 	int fd = bpf_map__fd(skel->maps.big_map), iter, len, i;
 	__u8 key[512], *val;
 	struct bpf_link *link;
@@ -515,12 +503,10 @@ static void test_big_record(struct map_change_robust *skel)
 	val = malloc(65536);
 	if (!ASSERT_OK_PTR(val, "malloc"))
 		return;
-	linfo.map.map_fd = fd;
-	link = bpf_program__attach_iter(skel->progs.big_dump, &opts);
+	link = attach_map_iter(skel->progs.big_dump, fd, 0);
 	ASSERT_ERR_PTR(link, "default ring of 64 KiB values");
 	ASSERT_EQ(errno, E2BIG, "errno");
-	linfo.map.ring_entries = 256;
-	link = bpf_program__attach_iter(skel->progs.big_dump, &opts);
+	link = attach_map_iter(skel->progs.big_dump, fd, 256);
 	if (!ASSERT_OK_PTR(link, "256 entries"))
 		goto out;
 	for (i = 0; i < 3; i++) {

@@ -114,14 +114,11 @@ static int replay(struct upgrade *u)
 
 static int bulk_copy(struct upgrade *u)
 {
-	union bpf_iter_link_info linfo = { .map.map_fd = u->fd_a };
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
 	struct bpf_link *link;
 	char buf[64];
 	int fd, n;
 
-	link = bpf_program__attach_iter(u->skel->progs.copy_a_to_b, &opts);
+	link = attach_map_iter(u->skel->progs.copy_a_to_b, u->fd_a, 0);
 	if (!link)
 		return -errno;
 	fd = bpf_iter_create(bpf_link__fd(link));
@@ -163,9 +160,6 @@ static void check_equal(struct upgrade *u, int *nr_keys)
 
 void test_map_upgrade(void)
 {
-	union bpf_iter_link_info linfo = { .map.ring_entries = RING };
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
 	struct upgrade u = {};
 	struct writer w[WRITERS];
 	pthread_t th[WRITERS + 1];
@@ -188,8 +182,7 @@ void test_map_upgrade(void)
 	usleep(200000);
 
 	/* 1. record A's history from now on: the replay starts at seq 0 */
-	linfo.map.map_fd = u.fd_a;
-	u.history = bpf_program__attach_iter(u.skel->progs.history_of_a, &opts);
+	u.history = attach_map_iter(u.skel->progs.history_of_a, u.fd_a, RING);
 	if (!ASSERT_OK_PTR(u.history, "start recording"))
 		goto stop;
 	/* 2. bulk copy, racing the writers' updates and deletes */
