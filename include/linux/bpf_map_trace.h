@@ -74,17 +74,37 @@ static __always_inline void bpf_map_trace_record_pcpu(struct bpf_map *map,
 }
 
 /*
- * Record an update and call its hook, for call sites that hold no lock.
- * Never call a hook with a bucket or LRU lock held: an attached program
- * may take it again.
+ * Call a hook. Never with a bucket or LRU lock held: an attached program
+ * may take it again. Always with preemption disabled: the trampoline runs
+ * a program once per CPU at a time and skips (and counts in the program's
+ * recursion_misses) any run nested in it, so a program preempted inside a
+ * hook would make every writer scheduled on that CPU meanwhile miss it.
  */
+static __always_inline void bpf_map_trace_hook_update(struct bpf_map *map,
+						      void *key, void *value,
+						      u64 flags, u32 nr_percpu)
+{
+	preempt_disable();
+	bpf_map_trace_update_elem(map, key, value, flags, nr_percpu);
+	preempt_enable();
+}
+
+static __always_inline void bpf_map_trace_hook_delete(struct bpf_map *map,
+						      void *key, void *value)
+{
+	preempt_disable();
+	bpf_map_trace_delete_elem(map, key, value);
+	preempt_enable();
+}
+
+/* Record an update and call its hook, for call sites that hold no lock. */
 static __always_inline void bpf_map_trace_update(struct bpf_map *map,
 						 void *key, void *value,
 						 u32 nr_percpu, u64 flags)
 {
 	bpf_map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value, nr_percpu,
 			     flags);
-	bpf_map_trace_update_elem(map, key, value, flags, nr_percpu);
+	bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
 }
 
 /* Marks the bpf() syscall's map commands, so records can tell their origin. */
