@@ -24,8 +24,9 @@ echo
 run bpftool link show
 
 # A live upgrade: writers keep changing map A while its entries move to
-# map B of a new layout by a bulk copy and a replay of A's history.
+# map B of a new layout: a bulk copy and a replay of A's history, or a bulk
+# copy and tracing programs on the hooks translating each change.
 echo
 echo "# test_progs -t map_upgrade   (prog_tests/map_upgrade.c)"
 cd /root/selftests && ./test_progs -t map_upgrade 2>/dev/null | grep -E '^#|Summary'
-cat /tmp/figures/map_upgrade
+cat /tmp/figures/map_upgrade_*

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Live upgrade of a stateful BPF program without losing a write, through
- * the history ring: writers (syscall threads and the old program's hot
- * path) keep updating and deleting entries of map A, keyed by {pid, fd},
- * while the migration records A's history, bulk-copies A into map B (new
- * key and value layout) with a bpf_map_elem iterator, and replays A's
- * history from the sequence number where the copy started. The gapless
- * sequence numbers make the replay exact, or tell it that it lost records.
- * After the switch, B must be exactly the translation of A.
+ * Live upgrade of a stateful BPF program without losing a write. Writers
+ * (syscall threads and the old program's hot path, at full speed) keep
+ * updating and deleting entries of map A, keyed by {pid, fd}, while the
+ * migration moves A into map B (new key and value layout), then switches:
+ * the old program stops writing A. B must then be exactly the translation
+ * of A. The bulk copy is made to race a delete and an update of the keys
+ * it copies, on top of the writers' own races.
+ *
+ * history: record A's history, bulk-copy A with a bpf_map_elem iterator,
+ *	replay A's history from sequence number 0 (where the copy started)
+ *	while the writers run, switch, replay the rest. Gapless sequence
+ *	numbers make the replay exact, or tell it that it lost records.
+ * tracing: fentry programs on the trace hooks translate every change of A
+ *	into B, then a bpf_map_elem iterator copies what is in A and not yet
+ *	handled by the hooks, then switch.
  */
 #include <test_progs.h>
 #include <pthread.h>
@@ -17,127 +24,122 @@
 #include "map_upgrade.skel.h"
 
 #define WRITERS		3
-#define RING		16384
+#define RING		65536
 
 struct upgrade {
 	struct map_upgrade *skel;
 	int fd_a, fd_b;
 	volatile bool stop;
-	struct bpf_link *history;
-	__u64 next_seq;		/* first sequence number not replayed yet */
-	__u64 replayed, lost, deletes;
-	struct upgrade_rec *recs;
+	pthread_t th[WRITERS + 1];
+	int nr_threads;		/* started, not joined yet */
+	__u32 last_pid;		/* the syscall writers' pids: 1..WRITERS */
 };
 
-struct writer {
-	struct upgrade *u;
-	__u32 pid;
-};
-
-/* A syscall writer: its own pid, 64 fds, updates and closes. */
+/* A syscall writer: its own pid, NR_FDS fds, updates and closes. */
 static void *syscall_writer(void *arg)
 {
-	struct writer *w = arg;
-	unsigned int seed = w->pid;
-	struct old_key k = { .pid = w->pid };
+	struct upgrade *u = arg;
+	__u32 pid = __sync_add_and_fetch(&u->last_pid, 1);
+	struct old_key k = { .pid = pid };
+	unsigned int seed = pid;
 	struct old_val v = {};
 
-	while (!w->u->stop) {
-		k.fd = rand_r(&seed) % 64;
+	while (!u->stop) {
+		k.fd = rand_r(&seed) % NR_FDS;
 		if (rand_r(&seed) % 4 == 0) {
-			bpf_map_delete_elem(w->u->fd_a, &k);
+			bpf_map_delete_elem(u->fd_a, &k);
 		} else {
 			v.bytes += rand_r(&seed) % 1500;
 			v.calls++;
-			bpf_map_update_elem(w->u->fd_a, &k, &v, BPF_ANY);
+			bpf_map_update_elem(u->fd_a, &k, &v, BPF_ANY);
 		}
-		/* a busy hot path, not a flood: the replay must keep up */
-		usleep(1000);
 	}
 	return NULL;
 }
 
-/* The old program's hot path, run in a loop. */
+/* The old program's hot path, run in a loop: keys {HOT_PID, fd}. */
 static void *prog_writer(void *arg)
 {
 	struct upgrade *u = arg;
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = &pkt_v4,
 		    .data_size_in = sizeof(pkt_v4), .repeat = 20);
 
-	while (!u->stop) {
+	while (!u->stop)
 		bpf_prog_test_run_opts(bpf_program__fd(u->skel->progs.old_hot_path), &topts);
-		usleep(10000);
-	}
 	return NULL;
 }
 
-/*
- * Replay the records not replayed yet, in sequence order. Returns the number
- * replayed; a gap in the sequence numbers is counted in u->lost.
- */
-static int replay(struct upgrade *u)
+/* Load, put the keys the copy races on into A, start the old program. */
+static int start(struct upgrade *u)
 {
-	int fd, len, n, i, done = 0;
-	struct new_val nv;
-	__u64 nk;
+	struct old_val v = { .bytes = 1, .calls = 1 };
+	struct old_key k = { .pid = RACE_PID };
+	int i, err;
 
-	u->skel->bss->replay_from = u->next_seq;
-	fd = bpf_iter_create(bpf_link__fd(u->history));
-	if (fd < 0)
-		return -errno;
-	len = read_all(fd, u->recs, RING * sizeof(*u->recs));
-	close(fd);
-	if (len < 0)
-		return len;
-	n = len / sizeof(*u->recs);
-	for (i = 0; i < n; i++) {
-		struct upgrade_rec *r = &u->recs[i];
-
-		if (r->seq < u->next_seq)
-			continue;
-		if (r->seq != u->next_seq)
-			u->lost += r->seq - u->next_seq;
-		nk = new_key(&r->key);
-		if (r->op == BPF_MAP_CHANGE_UPDATE) {
-			new_value(&nv, &r->val);
-			bpf_map_update_elem(u->fd_b, &nk, &nv, BPF_ANY);
-		} else {
-			bpf_map_delete_elem(u->fd_b, &nk);
-			u->deletes++;
-		}
-		u->next_seq = r->seq + 1;
-		done++;
+	u->skel = map_upgrade__open_and_load();
+	if (!ASSERT_OK_PTR(u->skel, "open_and_load"))
+		return -1;
+	u->fd_a = bpf_map__fd(u->skel->maps.map_a);
+	u->fd_b = bpf_map__fd(u->skel->maps.map_b);
+	for (k.fd = 0; k.fd < 2; k.fd++)
+		if (!ASSERT_OK(bpf_map_update_elem(u->fd_a, &k, &v, 0), "race keys"))
+			return -1;
+	u->skel->bss->inject_races = 3;
+	for (i = 0; i <= WRITERS; i++) {
+		err = pthread_create(&u->th[i], NULL,
+				     i < WRITERS ? syscall_writer : prog_writer, u);
+		if (!ASSERT_OK(err, "pthread_create"))
+			return -1;
+		u->nr_threads++;
 	}
-	u->replayed += done;
-	return done;
+	usleep(200000);
+	return 0;
 }
 
-static int bulk_copy(struct upgrade *u)
+/* The switch: the old program stops writing A. */
+static void stop(struct upgrade *u)
 {
-	struct bpf_link *link;
+	u->stop = true;
+	while (u->nr_threads > 0)
+		pthread_join(u->th[--u->nr_threads], NULL);
+}
+
+/* Run an iterator to its end. */
+static int run_iter(struct bpf_link *link)
+{
 	char buf[64];
 	int fd, n;
 
-	link = attach_map_iter(u->skel->progs.copy_a_to_b, u->fd_a, 0);
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n;
+}
+
+static int bulk_copy(struct upgrade *u, struct bpf_program *prog)
+{
+	struct bpf_link *link;
+	int err;
+
+	link = attach_map_iter(prog, u->fd_a, 0);
 	if (!link)
 		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-		;
-	if (fd >= 0)
-		close(fd);
+	err = run_iter(link);
 	bpf_link__destroy(link);
-	return fd < 0 ? -1 : 0;
+	return err;
 }
 
 /* B == translation of A, key by key, both ways. */
-static void check_equal(struct upgrade *u, int *nr_keys)
+static int check_equal(struct upgrade *u)
 {
 	struct old_key k, *prev = NULL;
-	struct old_val v;
 	struct new_val want, got;
 	__u64 nk, *pnk = NULL;
 	int na = 0, nb = 0;
+	struct old_val v;
 
 	while (!bpf_map_get_next_key(u->fd_a, prev, &k)) {
 		prev = &k;
@@ -155,62 +157,154 @@ static void check_equal(struct upgrade *u, int *nr_keys)
 		nb++;
 	}
 	ASSERT_EQ(nb, na, "B has as many keys as A");
-	*nr_keys = na;
+	return na;
+}
+
+static void test_history(void)
+{
+	struct upgrade u = {};
+	struct upgrade_stats *s;
+	struct bpf_link *replay = NULL;
+	__u64 first_pass = 0;
+	int i, keys;
+
+	if (start(&u))
+		goto out;
+	s = &u.skel->bss->stats;
+	/* 1. record A's history from now on: the replay starts at seq 0 */
+	replay = attach_map_iter(u.skel->progs.replay_a_to_b, u.fd_a, RING);
+	if (!ASSERT_OK_PTR(replay, "start recording"))
+		goto out;
+	/* 2. bulk copy, racing the writers' updates and deletes */
+	ASSERT_OK(bulk_copy(&u, u.skel->progs.copy_a_to_b), "bulk copy");
+	/* 3. replay while the writers run: first what happened during the copy */
+	ASSERT_OK(run_iter(replay), "replay");
+	first_pass = s->replayed;
+	for (i = 0; i < 10; i++)
+		ASSERT_OK(run_iter(replay), "replay");
+	/* 4. switch, then replay the rest */
+	stop(&u);
+	ASSERT_OK(run_iter(replay), "final replay");
+	ASSERT_EQ(s->injected, 2, "copy raced a delete and an update");
+	ASSERT_EQ(s->lost, 0, "no record lost");
+	ASSERT_GT(first_pass, s->injected, "A changed during the copy");
+	ASSERT_GT(s->deletes, 0, "deletes replayed");
+	keys = check_equal(&u);
+	report_figures("map_upgrade_history",
+		       "upgrade (history): %llu changes of A replayed (%llu in the pass after "
+		       "the copy, %llu deletes), lost %llu, B = translation of A on %d keys\n",
+		       (unsigned long long)s->replayed, (unsigned long long)first_pass,
+		       (unsigned long long)s->deletes, (unsigned long long)s->lost, keys);
+out:
+	stop(&u);
+	bpf_link__destroy(replay);
+	map_upgrade__destroy(u.skel);
+}
+
+static __u64 recursion_misses(struct bpf_program *prog)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return -1ULL;
+	return info.recursion_misses;
+}
+
+static void test_tracing(void)
+{
+	struct bpf_link *on_update = NULL, *on_delete = NULL;
+	struct upgrade_stats *s;
+	__u64 during_copy;
+	__u64 missed_update, missed_delete;
+	struct upgrade u = {};
+	int keys;
+
+	if (start(&u))
+		goto out;
+	s = &u.skel->bss->stats;
+	/* 1. translate every change of A into B from now on */
+	u.skel->bss->a_id = map_id(u.fd_a);
+	on_update = bpf_program__attach(u.skel->progs.a_updated);
+	on_delete = bpf_program__attach(u.skel->progs.a_deleted);
+	if (!ASSERT_OK_PTR(on_update, "attach a_updated") ||
+	    !ASSERT_OK_PTR(on_delete, "attach a_deleted"))
+		goto out;
+	__atomic_store_n(&u.skel->bss->armed, 1, __ATOMIC_SEQ_CST);
+	/* 2. bulk copy of what the hooks have not handled */
+	during_copy = s->hook_updates + s->hook_deletes;
+	ASSERT_OK(bulk_copy(&u, u.skel->progs.copy_a_to_b_traced), "bulk copy");
+	during_copy = s->hook_updates + s->hook_deletes - during_copy;
+	/* 3. let the writers run on A, the hooks keeping B in step */
+	usleep(300000);
+	/* 4. switch */
+	stop(&u);
+	missed_update = recursion_misses(u.skel->progs.a_updated) - s->own_update_misses;
+	missed_delete = recursion_misses(u.skel->progs.a_deleted) - s->own_delete_misses;
+	ASSERT_EQ(s->errors, 0, "translation errors");
+	ASSERT_EQ(missed_update, 0, "update hook runs missed");
+	ASSERT_EQ(missed_delete, 0, "delete hook runs missed");
+	ASSERT_EQ(s->injected, 2, "copy raced a delete and an update");
+	ASSERT_GE(s->reapplied, 2, "B settled again after the races");
+	ASSERT_GT(s->hook_deletes, 0, "deletes translated");
+	keys = check_equal(&u);
+	report_figures("map_upgrade_tracing",
+		       "upgrade (tracing): %llu updates and %llu deletes of A translated "
+		       "(%llu while the copy ran), copy: %llu copied, %llu left to the hooks; "
+		       "B changed again %llu times, hook runs missed %llu, "
+		       "B = translation of A on %d keys\n",
+		       (unsigned long long)s->hook_updates, (unsigned long long)s->hook_deletes,
+		       (unsigned long long)during_copy,
+		       (unsigned long long)s->copied, (unsigned long long)s->copy_deferred,
+		       (unsigned long long)s->reapplied,
+		       (unsigned long long)(missed_update + missed_delete), keys);
+out:
+	stop(&u);
+	bpf_link__destroy(on_update);
+	bpf_link__destroy(on_delete);
+	map_upgrade__destroy(u.skel);
+}
+
+/*
+ * The bulk copy walks A while writers free and reuse its elements: it must
+ * still walk every element that stays in A. Here the walk itself frees the
+ * element it stands on and reuses it for a key in (most likely) another
+ * bucket, which made a hash map walk skip the rest of the bucket.
+ */
+static void test_copy_complete(void)
+{
+	struct map_upgrade *skel;
+	struct bpf_link *link;
+	__u32 k, v = 0, left = 0;
+	int fd;
+
+	skel = map_upgrade__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "open_and_load"))
+		return;
+	fd = bpf_map__fd(skel->maps.churn);
+	for (k = 0; k < CHURN_KEYS; k++)
+		if (!ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST), "fill"))
+			goto out;
+	link = attach_map_iter(skel->progs.walk_and_churn, fd, 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+	ASSERT_OK(run_iter(link), "walk");
+	bpf_link__destroy(link);
+	for (k = 0; k < CHURN_KEYS; k++)
+		left += !bpf_map_lookup_elem(fd, &k, &v);
+	ASSERT_EQ(skel->bss->churn_walked, CHURN_KEYS, "every key walked");
+	ASSERT_EQ(skel->bss->churn_moved, CHURN_KEYS, "every key moved");
+	ASSERT_EQ(left, 0, "no key left behind");
+out:
+	map_upgrade__destroy(skel);
 }
 
 void test_map_upgrade(void)
 {
-	struct upgrade u = {};
-	struct writer w[WRITERS];
-	pthread_t th[WRITERS + 1];
-	__u64 copy_changes = 0;
-	int i, keys = 0;
-
-	u.recs = calloc(RING, sizeof(*u.recs));
-	u.skel = map_upgrade__open_and_load();
-	if (!ASSERT_OK_PTR(u.recs, "calloc") || !ASSERT_OK_PTR(u.skel, "open_and_load"))
-		goto out;
-	u.fd_a = bpf_map__fd(u.skel->maps.map_a);
-	u.fd_b = bpf_map__fd(u.skel->maps.map_b);
-
-	/* the old program at work */
-	for (i = 0; i < WRITERS; i++) {
-		w[i] = (struct writer){ &u, 1 + i };
-		pthread_create(&th[i], NULL, syscall_writer, &w[i]);
-	}
-	pthread_create(&th[WRITERS], NULL, prog_writer, &u);
-	usleep(200000);
-
-	/* 1. record A's history from now on: the replay starts at seq 0 */
-	u.history = attach_map_iter(u.skel->progs.history_of_a, u.fd_a, RING);
-	if (!ASSERT_OK_PTR(u.history, "start recording"))
-		goto stop;
-	/* 2. bulk copy, racing the writers' updates and deletes */
-	ASSERT_OK(bulk_copy(&u), "bulk copy");
-	/* 3. replay while the writers run: first what happened during the copy */
-	ASSERT_GE(replay(&u), 0, "replay");
-	copy_changes = u.next_seq;
-	for (i = 0; i < 5; i++)
-		ASSERT_GE(replay(&u), 0, "replay");
-stop:
-	/* 4. switch: the old program stops writing A; replay the rest */
-	u.stop = true;
-	for (i = 0; i <= WRITERS; i++)
-		pthread_join(th[i], NULL);
-	if (!u.history)
-		goto out;
-	ASSERT_GE(replay(&u), 0, "final replay");
-	ASSERT_EQ(u.lost, 0, "no record lost");
-	ASSERT_GT(copy_changes, 0, "A changed during the copy");
-	ASSERT_GT(u.deletes, 0, "deletes replayed");
-	check_equal(&u, &keys);
-	report_figures("map_upgrade",
-		       "upgrade (ring replay): %llu changes of A replayed (%llu while the copy ran, "
-		       "%llu deletes), lost %llu, B = translation of A on %d keys\n",
-		       (unsigned long long)u.replayed, (unsigned long long)copy_changes,
-		       (unsigned long long)u.deletes, (unsigned long long)u.lost, keys);
-out:
-	bpf_link__destroy(u.history);
-	map_upgrade__destroy(u.skel);
-	free(u.recs);
+	if (test__start_subtest("copy_complete"))
+		test_copy_complete();
+	if (test__start_subtest("history"))
+		test_history();
+	if (test__start_subtest("tracing"))
+		test_tracing();
 }

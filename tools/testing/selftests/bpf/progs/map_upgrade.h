@@ -2,6 +2,12 @@
 #ifndef __MAP_UPGRADE_H
 #define __MAP_UPGRADE_H
 
+#define NR_FDS		64
+#define HOT_PID		100	/* the old program's hot path writes {100, fd} */
+#define RACE_PID	99	/* keys the bulk copy races on purpose */
+#define CHURN_KEYS	60	/* walk_and_churn: keys 0..59 ... */
+#define CHURN_MOVED	1000	/* ... each moved to 1000 + key when walked */
+
 /* The old program's map A: keyed by {pid, fd}. */
 struct old_key {
 	__u32 pid;
@@ -32,14 +38,23 @@ static inline void new_value(struct new_val *n, const struct old_val *o)
 	n->bytes = o->bytes;
 }
 
-/* A change of A as the replaying reader gets it from the ring. */
-struct upgrade_rec {
-	__u64 seq;
+/* What the migration programs did. */
+struct upgrade_stats {
+	__u64 injected;		/* races of the copy made certain */
+	/* history */
+	__u64 next_seq;		/* first sequence number not replayed yet */
+	__u64 replayed;
+	__u64 deletes;
 	__u64 lost;
-	__u32 op;
-	__u32 pad;
-	struct old_key key;
-	struct old_val val;
+	/* tracing */
+	__u64 hook_updates;
+	__u64 hook_deletes;
+	__u64 own_update_misses;	/* hook runs skipped: B changed by a hook */
+	__u64 own_delete_misses;
+	__u64 copied;
+	__u64 copy_deferred;	/* a hook had made a version of the key first */
+	__u64 reapplied;	/* B changed again: a newer version came meanwhile */
+	__u64 errors;
 };
 
 #endif
