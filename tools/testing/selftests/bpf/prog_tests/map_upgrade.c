@@ -13,8 +13,9 @@
  *	while the writers run, switch, replay the rest. Gapless sequence
  *	numbers make the replay exact, or tell it that it lost records.
  * tracing: fentry programs on the trace hooks translate every change of A
- *	into B, then a bpf_map_elem iterator copies what is in A and not yet
- *	handled by the hooks, then switch.
+ *	into B, then a bpf_map_elem iterator copies A; hooks and copy settle
+ *	each key of B by versions (progs/map_upgrade.c), then switch. The
+ *	programs' recursion_misses tell whether a hook run was missed.
  */
 #include <test_progs.h>
 #include <pthread.h>
@@ -214,9 +215,8 @@ static __u64 recursion_misses(struct bpf_program *prog)
 static void test_tracing(void)
 {
 	struct bpf_link *on_update = NULL, *on_delete = NULL;
+	__u64 during_copy, missed_update, missed_delete;
 	struct upgrade_stats *s;
-	__u64 during_copy;
-	__u64 missed_update, missed_delete;
 	struct upgrade u = {};
 	int keys;
 
@@ -231,7 +231,7 @@ static void test_tracing(void)
 	    !ASSERT_OK_PTR(on_delete, "attach a_deleted"))
 		goto out;
 	__atomic_store_n(&u.skel->bss->armed, 1, __ATOMIC_SEQ_CST);
-	/* 2. bulk copy of what the hooks have not handled */
+	/* 2. bulk copy, racing the writers' updates and deletes */
 	during_copy = s->hook_updates + s->hook_deletes;
 	ASSERT_OK(bulk_copy(&u, u.skel->progs.copy_a_to_b_traced), "bulk copy");
 	during_copy = s->hook_updates + s->hook_deletes - during_copy;
