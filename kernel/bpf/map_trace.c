@@ -15,6 +15,7 @@
  */
 #include <linux/bpf.h>
 #include <linux/bpf_map_trace.h>
+#include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/cred.h>
 #include <linux/filter.h>
@@ -387,6 +388,7 @@ struct bpf_iter_seq_map_change_info {
 	u64 end;	/* sequence number where this read stops */
 	u64 cur;	/* record in hdr/key/value */
 	u64 next;	/* first sequence number not yet shown */
+	u64 skip;	/* bpf_map_change_skip(): show nothing before it */
 	bool valid;
 };
 
@@ -470,8 +472,9 @@ static void *bpf_map_change_seq_next(struct seq_file *seq, void *v,
 	struct bpf_iter_seq_map_change_info *info = seq->private;
 
 	++*pos;
-	info->next = info->cur + 1;
-	return map_change_fetch(info, info->cur + 1) ? info : NULL;
+	/* records skipped on request are not lost */
+	info->next = max(info->cur + 1, info->skip);
+	return map_change_fetch(info, info->next) ? info : NULL;
 }
 
 struct bpf_iter__bpf_map_change {
@@ -653,10 +656,50 @@ static struct bpf_iter_reg bpf_map_change_reg_info = {
 	.seq_info		= &bpf_map_change_seq_info,
 };
 
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_map_change_skip() - go on with the records from @seq
+ * @meta: the bpf_map_change iterator program's ctx->meta
+ * @seq: the first sequence number to show next
+ *
+ * A reader that knows where it stopped (a replay, a follower) skips what
+ * it has seen without having each record copied out of the ring. The
+ * records skipped are not counted as lost; skipping back does nothing.
+ *
+ * Return: 0, or -EINVAL if @meta is not a bpf_map_change iterator's.
+ */
+__bpf_kfunc int bpf_map_change_skip(struct bpf_iter_meta *meta, u64 seq)
+{
+	struct bpf_iter_seq_map_change_info *info;
+
+	if (meta->seq->op != &bpf_map_change_seq_ops)
+		return -EINVAL;
+	/* the program runs from this seq_file's show, under its lock */
+	info = meta->seq->private;
+	info->skip = max(info->skip, seq);
+	return 0;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(map_change_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_map_change_skip, KF_TRUSTED_ARGS)
+BTF_KFUNCS_END(map_change_kfunc_ids)
+
+static const struct btf_kfunc_id_set map_change_kfunc_set = {
+	.owner	= THIS_MODULE,
+	.set	= &map_change_kfunc_ids,
+};
+
 static int __init bpf_map_change_iter_init(void)
 {
+	int err;
+
 	bpf_map_change_reg_info.ctx_arg_info[0].btf_id = *btf_bpf_map_change_id;
-	return bpf_iter_reg_target(&bpf_map_change_reg_info);
+	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_TRACING,
+					&map_change_kfunc_set);
+	return err ?: bpf_iter_reg_target(&bpf_map_change_reg_info);
 }
 
 late_initcall(bpf_map_change_iter_init);

@@ -520,6 +520,56 @@ out:
 	close(fd);
 }
 
+/* bpf_map_change_skip(): a reader going on from where it stopped. */
+static void test_skip(struct map_change *skel)
+{
+	struct bpf_link *link, *elem = NULL;
+	char buf[16];
+	int fd, i, n;
+	__u32 k;
+	__u64 v;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "skip", 4, 8, 8, NULL);
+	if (!ASSERT_GE(fd, 0, "map_create"))
+		return;
+	link = attach_map_iter(skel->progs.dump_from, fd, 64);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+	for (i = 0; i < 20; i++) {
+		k = i % 4, v = i;
+		bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+	}
+	skel->bss->skip_to = 13;
+	n = read_recs(link);
+	ASSERT_OK(skel->bss->skip_ret, "skip");
+	ASSERT_EQ(skel->bss->below_skip, 1, "one record shown before the skip");
+	if (ASSERT_EQ(n, 7, "records from 13 on"))
+		for (i = 0; i < n; i++) {
+			ASSERT_EQ(recs[i].seq, 13 + i, "seq");
+			ASSERT_EQ(recs[i].lost, 0, "skipped is not lost");
+			ASSERT_EQ(recs[i].val[0], 13 + i, "value");
+		}
+	/* skipping past the end ends the read */
+	skel->bss->below_skip = 0;
+	skel->bss->skip_to = 100;
+	ASSERT_EQ(read_recs(link), 0, "nothing from 100 on");
+	ASSERT_EQ(skel->bss->below_skip, 1, "one record shown before the skip");
+
+	elem = attach_map_iter(skel->progs.elem_skip, fd, 0);
+	if (!ASSERT_OK_PTR(elem, "attach bpf_map_elem"))
+		goto out;
+	n = bpf_iter_create(bpf_link__fd(elem));
+	if (ASSERT_GE(n, 0, "iter_create")) {
+		ASSERT_EQ(read(n, buf, sizeof(buf)), 0, "read");
+		close(n);
+	}
+	ASSERT_EQ(skel->data->elem_skip_ret, -EINVAL, "skip in a bpf_map_elem iterator");
+out:
+	bpf_link__destroy(elem);
+	bpf_link__destroy(link);
+	close(fd);
+}
+
 static void expect_attach_err(struct bpf_program *prog, int fd, __u32 entries,
 			      int err, const char *name)
 {
@@ -657,6 +707,8 @@ void test_map_change(void)
 		test_pinned(skel);
 	if (test__start_subtest("overflow"))
 		test_overflow(skel);
+	if (test__start_subtest("skip"))
+		test_skip(skel);
 	if (test__start_subtest("attach_errors"))
 		test_attach_errors(skel);
 	if (test__start_subtest("unpriv"))

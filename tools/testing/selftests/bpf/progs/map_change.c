@@ -117,6 +117,35 @@ int elem_noop(struct bpf_iter__bpf_map_elem *ctx)
 	return 0;
 }
 
+extern int bpf_map_change_skip(struct bpf_iter_meta *meta, __u64 seq) __ksym;
+
+/* Dumps the records from skip_to on: the first record before it skips. */
+__u64 skip_to;
+__u32 below_skip;
+int skip_ret, elem_skip_ret = 1;
+
+SEC("iter/bpf_map_change")
+int dump_from(struct bpf_iter__bpf_map_change *ctx)
+{
+	struct bpf_map_change *c = ctx->change;
+
+	if (c && c->seq < skip_to) {
+		below_skip++;
+		skip_ret = bpf_map_change_skip(ctx->meta, skip_to);
+		return 0;
+	}
+	return dump(ctx, false);
+}
+
+/* The kfunc is for bpf_map_change iterators only. */
+SEC("iter/bpf_map_elem")
+int elem_skip(struct bpf_iter__bpf_map_elem *ctx)
+{
+	if (ctx->key)
+		elem_skip_ret = bpf_map_change_skip(ctx->meta, 1);
+	return 0;
+}
+
 /* Map changes from a BPF program, run with BPF_PROG_TEST_RUN. */
 __u32 target, op, key;
 __u64 val, flags;
