@@ -35,6 +35,7 @@ int do_map_history(int argc, char **argv)
 #define ITER_READ_MAX		(32 * 1024)
 
 struct history {
+	struct map_history_bpf *skel;
 	struct bpf_map_info info;
 	struct btf *btf;
 	__u32 vbuf_size;	/* value bytes per record */
@@ -165,6 +166,8 @@ static int print_new_records(struct bpf_link *link, struct history *h,
 	__u64 lost;
 	int err;
 
+	if (h->have_last)
+		h->skel->bss->start_seq = h->last_seq + 1;
 	err = read_records(link, h, &len);
 	if (err)
 		return err;
@@ -301,6 +304,7 @@ int do_map_history(int argc, char **argv)
 		p_err("failed to open the history iterator");
 		goto out;
 	}
+	h.skel = skel;
 	skel->rodata->key_size = h.info.key_size;
 	skel->rodata->value_size = h.vbuf_size;
 	if (map_history_bpf__load(skel)) {

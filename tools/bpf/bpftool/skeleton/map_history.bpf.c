@@ -39,6 +39,10 @@ struct bpf_iter__bpf_map_change___local {
 /* set before load: the map's key size and the size of its value buffer */
 const volatile __u32 key_size = 1;
 const volatile __u32 value_size = 1;
+/* set before each read: records before it were shown already */
+__u64 start_seq;
+
+extern int bpf_map_change_skip(struct bpf_iter_meta *meta, __u64 seq) __ksym __weak;
 
 SEC("iter/bpf_map_change")
 int dump_history(struct bpf_iter__bpf_map_change___local *ctx)
@@ -50,6 +54,12 @@ int dump_history(struct bpf_iter__bpf_map_change___local *ctx)
 
 	if (!c || !key || !value)
 		return 0;
+	if (c->seq < start_seq) {
+		/* go on from start_seq without copying what lies before */
+		if (bpf_ksym_exists(bpf_map_change_skip))
+			bpf_map_change_skip(ctx->meta, start_seq);
+		return 0;
+	}
 	h.seq = c->seq;
 	h.ts_ns = c->ts_ns;
 	h.lost = c->lost;

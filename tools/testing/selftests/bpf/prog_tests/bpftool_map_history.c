@@ -256,9 +256,24 @@ static void test_no_btf(void)
 	close(fd);
 }
 
+/* Read pfd into out[] until it holds @want, for at most 10 seconds. */
+static void follow_until(int pfd, int *len, const char *want)
+{
+	int i, n;
+
+	for (i = 0; i < 100 && !strstr(out, want); i++) {
+		usleep(100000);
+		n = read(pfd, out + *len, sizeof(out) - 1 - *len);
+		if (n > 0)
+			*len += n;
+		out[*len] = 0;
+	}
+}
+
 /*
- * follow prints changes made after it started, and stops on SIGINT; with -j
- * the array is closed on exit and the whole output parses.
+ * follow prints changes made after it started, each once, across its
+ * polls, and stops on SIGINT; with -j the array is closed on exit and the
+ * whole output parses.
  */
 static void test_follow_one(struct map_history_btf *skel, bool json, __u64 x)
 {
@@ -266,13 +281,15 @@ static void test_follow_one(struct map_history_btf *skel, bool json, __u64 x)
 	struct hkey k = { 9, 9 };
 	struct hval v = { x, 0, 0 };
 	long long base = map_memlock(fd);
-	char cmd[128], want[32];
+	char cmd[128], want[32], want2[32];
 	pid_t pid;
 
 	snprintf(cmd, sizeof(cmd), "exec bpftool %s map history id %u follow",
 		 json ? "-j" : "", map_id(fd));
 	snprintf(want, sizeof(want), json ? "\"x\":%llu" : "\"x\": %llu",
 		 (unsigned long long)x);
+	snprintf(want2, sizeof(want2), json ? "\"x\":%llu" : "\"x\": %llu",
+		 (unsigned long long)x + 1000);
 	out[0] = 0;
 	if (!ASSERT_OK(pipe(pfd), "pipe"))
 		return;
@@ -290,14 +307,14 @@ static void test_follow_one(struct map_history_btf *skel, bool json, __u64 x)
 		usleep(100000);
 	ASSERT_GT(map_memlock(fd), base, "follow attached");
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-	for (i = 0; i < 100 && !strstr(out, want); i++) {
-		usleep(100000);
-		n = read(pfd[0], out + len, sizeof(out) - 1 - len);
-		if (n > 0)
-			len += n;
-		out[len] = 0;
-	}
+	follow_until(pfd[0], &len, want);
 	ASSERT_OK_PTR(strstr(out, want), "follow shows the new change");
+	/* a later poll shows the next change, and not the first again */
+	v.x += 1000;
+	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+	follow_until(pfd[0], &len, want2);
+	ASSERT_EQ(count_str(out, want2), 1, "follow shows the next change once");
+	ASSERT_EQ(count_str(out, want), 1, "follow shows the first change once");
 	kill(pid, SIGINT);
 	ASSERT_EQ(waitpid(pid, &status, 0), pid, "waitpid");
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit on SIGINT");
