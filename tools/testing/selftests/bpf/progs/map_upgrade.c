@@ -109,9 +109,12 @@ int copy_a_to_b(struct bpf_iter__bpf_map_elem *ctx)
 	return 0;
 }
 
+extern int bpf_map_change_skip(struct bpf_iter_meta *meta, __u64 seq) __ksym;
+
 /*
  * History: replay A's records from stats.next_seq on, in sequence order. A
  * gap in the sequence numbers is counted as lost: the replay cannot be exact.
+ * Each pass skips what the previous ones replayed, in the kernel.
  */
 SEC("iter/bpf_map_change")
 int replay_a_to_b(struct bpf_iter__bpf_map_change *ctx)
@@ -122,8 +125,12 @@ int replay_a_to_b(struct bpf_iter__bpf_map_change *ctx)
 	struct new_val n;
 	__u64 nk;
 
-	if (!c || !k || !v || c->seq < stats.next_seq)
+	if (!c || !k || !v)
 		return 0;
+	if (c->seq < stats.next_seq) {
+		bpf_map_change_skip(ctx->meta, stats.next_seq);
+		return 0;
+	}
 	stats.lost += c->seq - stats.next_seq;
 	stats.next_seq = c->seq + 1;
 	stats.replayed++;
