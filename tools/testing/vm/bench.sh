@@ -15,6 +15,10 @@ for k in patched unpatched; do
 	echo "bench: $k kernel under -icount shift=0 (console: $OUT/$k.log)"
 	"$HERE/run-vm.sh" -c -t 5000 -l "$OUT/$k.log" "$kern" "$INITRD" \
 		"map_change_bench $k" > /dev/null
+	if ! grep -q "^BENCH," "$OUT/$k.log"; then
+		echo "bench: no figures from the $k kernel (see $OUT/$k.log)" >&2
+		exit 1
+	fi
 done
 python3 "$HERE/bench_report.py" "$OUT"
 

@@ -97,7 +97,8 @@ for r in rows:
         p("  %-12s %8d instructions/update  (captured %d of %d)" % (
             r["extra"], r["instr"], r["captured"], r["expected"]))
 p("")
-p("Reader: read(2) of a whole iterator, hash 4/8")
+p("Reader: read(2) of a whole iterator, hash 4/8; a poll reads the records a")
+p("follower has not seen (the last ones) of a full ring")
 for r in readers:
     if r["records"]:
         p("  %-15s %6d records  %7.0f instructions/record  %9.0f records per 10^9 instructions" % (

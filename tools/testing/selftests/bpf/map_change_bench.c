@@ -135,6 +135,7 @@ static int bench_open(struct bench *b, const struct mtype *mt, __u32 ks, __u32 v
 		bpf_program__set_autoload(skel->progs.hook_upd, false);
 		bpf_program__set_autoload(skel->progs.hook_del, false);
 		bpf_program__set_autoload(skel->progs.read_changes, false);
+		bpf_program__set_autoload(skel->progs.poll_changes, false);
 	}
 	if (map_change_bench__load(skel))
 		return -errno;
@@ -362,6 +363,34 @@ static __u64 read_all_ns(int iter_fd, long long *bytes)
 	return now_ns() - t0;
 }
 
+/*
+ * A follower's poll of a full ring with POLL_NEW records it has not seen:
+ * the iterator program skipping to them in the kernel, or filtering out
+ * the records before them.
+ */
+#define POLL_NEW	64
+
+static void bench_poll(struct bench *b, int n, bool skip)
+{
+	struct bpf_link *poll;
+	__u64 t[ROUNDS];
+	long long bytes = 0;
+	int round;
+
+	b->skel->bss->poll_from = n - POLL_NEW;
+	b->skel->bss->poll_skip = skip;
+	poll = attach_map_iter(b->skel->progs.poll_changes, b->fd, n);
+	if (!poll)
+		return;
+	for (round = 0; round < ROUNDS; round++)
+		t[round] = read_all_ns(bpf_iter_create(bpf_link__fd(poll)), &bytes);
+	qsort(t, ROUNDS, sizeof(t[0]), cmp_u64);
+	printf("READER,%s,poll %s,%d,%lld,%llu\n", kernel_name,
+	       skip ? "skipping" : "filtering", n, bytes / 32,
+	       (unsigned long long)t[ROUNDS / 2]);
+	bpf_link__destroy(poll);
+}
+
 /* The reader: records per second through the ring against bpf_map_elem. */
 static void bench_reader(void)
 {
@@ -393,6 +422,8 @@ static void bench_reader(void)
 	       (unsigned long long)tr[ROUNDS / 2]);
 	printf("READER,%s,bpf_map_elem,%d,%lld,%llu\n", kernel_name, n, be / 32,
 	       (unsigned long long)te[ROUNDS / 2]);
+	bench_poll(&b, n, false);
+	bench_poll(&b, n, true);
 out:
 	bpf_link__destroy(ring);
 	bpf_link__destroy(elem);

@@ -186,9 +186,8 @@ int BPF_PROG(hook_del, struct bpf_map *map)
 	return 0;
 }
 
-/* readers: a change record as bpftool writes it, and an element */
-SEC("iter/bpf_map_change")
-int read_changes(struct bpf_iter__bpf_map_change *ctx)
+/* 32 bytes out per record: seq, time, key, value. */
+static __always_inline int write_change(struct bpf_iter__bpf_map_change *ctx)
 {
 	struct bpf_map_change *c = ctx->change;
 	__u32 *key = ctx->key;
@@ -203,6 +202,30 @@ int read_changes(struct bpf_iter__bpf_map_change *ctx)
 	out[3] = *val;
 	bpf_seq_write(ctx->meta->seq, out, sizeof(out));
 	return 0;
+}
+
+/* readers: a change record as bpftool writes it, and an element */
+SEC("iter/bpf_map_change")
+int read_changes(struct bpf_iter__bpf_map_change *ctx)
+{
+	return write_change(ctx);
+}
+
+extern int bpf_map_change_skip(struct bpf_iter_meta *meta, __u64 seq) __ksym __weak;
+__u64 poll_from;	/* a follower's poll: what it has not seen yet */
+__u32 poll_skip;	/* skip to it in the kernel, or filter here */
+
+SEC("iter/bpf_map_change")
+int poll_changes(struct bpf_iter__bpf_map_change *ctx)
+{
+	struct bpf_map_change *c = ctx->change;
+
+	if (c && c->seq < poll_from) {
+		if (poll_skip)
+			bpf_map_change_skip(ctx->meta, poll_from);
+		return 0;
+	}
+	return write_change(ctx);
 }
 
 SEC("iter/bpf_map_elem")
