@@ -483,24 +483,40 @@ out:
 }
 
 /* Overwrite-oldest: the first record shown says how many were lost. */
+/*
+ * A hash map (4-byte keys, 8-byte values) recording with @prog in a ring of
+ * @ring records, then 20 updates: key i % 4 to value i, seq i.
+ */
+static struct bpf_link *twenty_changes(struct bpf_program *prog, __u32 ring,
+				       int *fd)
+{
+	struct bpf_link *link;
+	__u32 k;
+	__u64 v;
+
+	*fd = bpf_map_create(BPF_MAP_TYPE_HASH, "twenty", 4, 8, 8, NULL);
+	if (!ASSERT_GE(*fd, 0, "map_create"))
+		return NULL;
+	link = attach_map_iter(prog, *fd, ring);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		return NULL;
+	for (v = 0; v < 20; v++) {
+		k = v % 4;
+		bpf_map_update_elem(*fd, &k, &v, BPF_ANY);
+	}
+	return link;
+}
+
 static void test_overflow(struct map_change *skel)
 {
 	struct bpf_link_info info = {};
-	__u32 len = sizeof(info), k;
+	__u32 len = sizeof(info);
 	struct bpf_link *link;
-	int fd, i, n;
-	__u64 v;
+	int fd = -1, i, n;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "overflow", 4, 8, 8, NULL);
-	if (!ASSERT_GE(fd, 0, "map_create"))
-		return;
-	link = attach_map_iter(skel->progs.dump_u64, fd, 8);
-	if (!ASSERT_OK_PTR(link, "attach"))
+	link = twenty_changes(skel->progs.dump_u64, 8, &fd);
+	if (!link)
 		goto out;
-	for (i = 0; i < 20; i++) {
-		k = i % 4, v = i;
-		bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-	}
 	n = read_recs(link);
 	if (ASSERT_EQ(n, 8, "records kept")) {
 		ASSERT_EQ(recs[0].seq, 12, "first seq");
@@ -524,21 +540,12 @@ out:
 static void test_skip(struct map_change *skel)
 {
 	struct bpf_link *link, *elem = NULL;
+	int fd = -1, i, n;
 	char buf[16];
-	int fd, i, n;
-	__u32 k;
-	__u64 v;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "skip", 4, 8, 8, NULL);
-	if (!ASSERT_GE(fd, 0, "map_create"))
-		return;
-	link = attach_map_iter(skel->progs.dump_from, fd, 64);
-	if (!ASSERT_OK_PTR(link, "attach"))
+	link = twenty_changes(skel->progs.dump_from, 64, &fd);
+	if (!link)
 		goto out;
-	for (i = 0; i < 20; i++) {
-		k = i % 4, v = i;
-		bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-	}
 	skel->bss->skip_to = 13;
 	n = read_recs(link);
 	ASSERT_OK(skel->bss->skip_ret, "skip");
