@@ -167,9 +167,11 @@ enum actor { BY_COPY, UPDATE_HOOK, DELETE_HOOK };
  */
 static void own_miss(enum actor self, enum actor hook)
 {
-	if (self == hook && self == UPDATE_HOOK)
+	if (self != hook)
+		return;
+	if (hook == UPDATE_HOOK)
 		__sync_fetch_and_add(&stats.own_update_misses, 1);
-	else if (self == hook && self == DELETE_HOOK)
+	else
 		__sync_fetch_and_add(&stats.own_delete_misses, 1);
 }
 
