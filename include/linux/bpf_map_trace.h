@@ -29,8 +29,19 @@ struct bpf_map_change {
 };
 
 #ifdef CONFIG_BPF_SYSCALL
+/*
+ * Two static keys keep an unobserved change as cheap as on a kernel without
+ * this file: bpf_map_trace_key is on while any map records or any program
+ * is attached to a hook, bpf_map_trace_hook_key while a program is attached
+ * to a hook. The BPF trampoline turns the hook key on and off (see
+ * bpf_map_trace_hook_linked()), so a change calls no hook while nobody
+ * listens.
+ */
 DECLARE_STATIC_KEY_FALSE(bpf_map_trace_key);
-extern struct bpf_run_ctx bpf_map_trace_syscall_ctx;
+DECLARE_STATIC_KEY_FALSE(bpf_map_trace_hook_key);
+
+/* @nr_percpu for a buffer that holds every possible CPU's value */
+#define BPF_MAP_TRACE_ALL_CPUS	U32_MAX
 
 /* The fentry/fexit-attachable hooks: called after a change took effect. */
 void bpf_map_trace_update_elem(struct bpf_map *map, void *key, void *value,
@@ -39,11 +50,19 @@ void bpf_map_trace_delete_elem(struct bpf_map *map, void *key, void *value);
 
 void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
 			    void *value, u32 nr_percpu, u64 flags);
+void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op, void *key,
+				 void *value, u64 flags);
 void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op, void *key,
-				 void __percpu *pptr);
+				 void __percpu *pptr, u64 flags);
+void __bpf_map_trace_hook_update(struct bpf_map *map, void *key, void *value,
+				 u64 flags, u32 nr_percpu);
+void __bpf_map_trace_hook_delete(struct bpf_map *map, void *key, void *value);
+void __bpf_map_trace_update(struct bpf_map *map, void *key, void *value,
+			    u32 nr_percpu, u64 flags);
+void bpf_map_trace_hook_linked(void *func, bool linked);
 u64 bpf_map_trace_mem_usage(const struct bpf_map *map);
 
-static inline bool bpf_map_trace_on(const struct bpf_map *map)
+static __always_inline bool bpf_map_trace_on(const struct bpf_map *map)
 {
 	return static_branch_unlikely(&bpf_map_trace_key) &&
 	       rcu_access_pointer(map->trace_ring);
@@ -53,7 +72,7 @@ static inline bool bpf_map_trace_on(const struct bpf_map *map)
  * Append a change to the map's ring, if it records. Lock-free and a leaf:
  * callable under bucket and LRU locks, in any context. @value is as the
  * writer passed it; @nr_percpu is 0 for maps that are not per-CPU, 1 for
- * one CPU's value (this CPU's), or num_possible_cpus() for a buffer
+ * one CPU's value (this CPU's), or BPF_MAP_TRACE_ALL_CPUS for a buffer
  * holding every CPU's value.
  */
 static __always_inline void bpf_map_trace_record(struct bpf_map *map, u32 op,
@@ -64,63 +83,85 @@ static __always_inline void bpf_map_trace_record(struct bpf_map *map, u32 op,
 		__bpf_map_trace_record(map, op, key, value, nr_percpu, flags);
 }
 
+/*
+ * A removed element, still linked to nothing but intact: its value is
+ * copied under its bpf_spin_lock, if it has one.
+ */
+static __always_inline void bpf_map_trace_record_elem(struct bpf_map *map,
+						      u32 op, void *key,
+						      void *value, u64 flags)
+{
+	if (bpf_map_trace_on(map))
+		__bpf_map_trace_record_elem(map, op, key, value, flags);
+}
+
 /* A removed per-CPU element: every CPU's value. */
 static __always_inline void bpf_map_trace_record_pcpu(struct bpf_map *map,
 						      u32 op, void *key,
-						      void __percpu *pptr)
+						      void __percpu *pptr,
+						      u64 flags)
 {
 	if (bpf_map_trace_on(map))
-		__bpf_map_trace_record_pcpu(map, op, key, pptr);
+		__bpf_map_trace_record_pcpu(map, op, key, pptr, flags);
 }
 
 /*
- * Call a hook. Never with a bucket or LRU lock held: an attached program
- * may take it again. Always with preemption disabled: the trampoline runs
- * a program once per CPU at a time and skips (and counts in the program's
- * recursion_misses) any run nested in it, so a program preempted inside a
- * hook would make every writer scheduled on that CPU meanwhile miss it.
+ * Call a hook, if a program is attached to one. Never with a bucket or LRU
+ * lock held: an attached program may take it again.
  */
 static __always_inline void bpf_map_trace_hook_update(struct bpf_map *map,
 						      void *key, void *value,
 						      u64 flags, u32 nr_percpu)
 {
-	preempt_disable();
-	bpf_map_trace_update_elem(map, key, value, flags, nr_percpu);
-	preempt_enable();
+	if (static_branch_unlikely(&bpf_map_trace_hook_key))
+		__bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
 }
 
 static __always_inline void bpf_map_trace_hook_delete(struct bpf_map *map,
 						      void *key, void *value)
 {
-	preempt_disable();
-	bpf_map_trace_delete_elem(map, key, value);
-	preempt_enable();
+	if (static_branch_unlikely(&bpf_map_trace_hook_key))
+		__bpf_map_trace_hook_delete(map, key, value);
 }
 
-/* Record an update and call its hook, for call sites that hold no lock. */
+/*
+ * Record an update and call its hook, for call sites that hold no lock:
+ * one patched-out branch while nobody listens.
+ */
 static __always_inline void bpf_map_trace_update(struct bpf_map *map,
 						 void *key, void *value,
 						 u32 nr_percpu, u64 flags)
 {
-	bpf_map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value, nr_percpu,
-			     flags);
-	bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
+	if (static_branch_unlikely(&bpf_map_trace_key))
+		__bpf_map_trace_update(map, key, value, nr_percpu, flags);
 }
 
-/* Marks the bpf() syscall's map commands, so records can tell their origin. */
-static inline struct bpf_run_ctx *bpf_map_trace_syscall_enter(void)
+/*
+ * Mark the bpf() syscall's map operations (the operation itself, not the
+ * copies from and to user memory), so that records tell their origin. A
+ * program that runs nested in the operation, in task context, has its own
+ * current->bpf_ctx; one in interrupt context is not in_task().
+ */
+static inline bool bpf_map_trace_syscall_enter(void)
 {
-	return bpf_set_run_ctx(&bpf_map_trace_syscall_ctx);
+	bool old = current->in_bpf_map_syscall;
+
+	current->in_bpf_map_syscall = 1;
+	return old;
 }
 
-static inline void bpf_map_trace_syscall_exit(struct bpf_run_ctx *old)
+static inline void bpf_map_trace_syscall_exit(bool old)
 {
-	bpf_reset_run_ctx(old);
+	current->in_bpf_map_syscall = old;
 }
 #else
 static inline u64 bpf_map_trace_mem_usage(const struct bpf_map *map)
 {
 	return 0;
+}
+
+static inline void bpf_map_trace_hook_linked(void *func, bool linked)
+{
 }
 #endif /* CONFIG_BPF_SYSCALL */
 

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Map change history: fentry-attachable trace hooks called on every change
- * of a supported map, a per-map change ring they append to while a
- * bpf_map_change iterator link is attached, and that iterator target.
+ * of a supported map while a program is attached to them, a per-map change
+ * ring they append to while a bpf_map_change iterator link is attached,
+ * and that iterator target.
  *
  * The ring is an array of fixed-size slots. A writer claims the next
  * sequence number with an atomic increment, marks the slot BUSY with a
  * cmpxchg, fills it and publishes it with a release store of seq + 1. It
  * never blocks and never takes a lock, so it is safe under bucket and LRU
  * locks and in NMI. A writer that finds its slot still BUSY (lapped by a
- * ring's worth of newer writers) drops its record; the reader sees the gap.
- * Readers copy a slot and re-check its state, seqlock style, so they never
- * show a torn record.
+ * ring's worth of newer writers) drops its record and says so in the
+ * slot's dropped word, so that readers do not wait for it. Readers copy a
+ * slot and re-check its state, seqlock style, so they never show a torn
+ * record.
+ *
+ * Sequence numbers are per map: when recording stops, the ring's head is
+ * closed (no writer claims a number from it any more) and the next ring
+ * of the map goes on from there.
  */
 #include <linux/bpf.h>
 #include <linux/bpf_map_trace.h>
@@ -19,24 +25,30 @@
 #include <linux/btf_ids.h>
 #include <linux/cred.h>
 #include <linux/filter.h>
+#include <linux/kprobes.h>
 #include <linux/rcupdate_trace.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
 #define MAP_TRACE_BUSY		BIT_ULL(63)
+#define MAP_TRACE_CLOSED	BIT_ULL(62)
 #define MAP_TRACE_DEFAULT	4096
 #define MAP_TRACE_MAX		BIT(20)
 #define MAP_TRACE_MAX_BYTES	(256ULL << 20)
-#define MAP_TRACE_READ_SPINS	100000
+/* how long a reader waits for a record being written before it stops */
+#define MAP_TRACE_WAIT_NS	NSEC_PER_MSEC
+#define MAP_TRACE_RESCHED	1024
 
 struct map_trace_slot {
-	u64 state;		/* 0: empty, seq + 1: published, | BUSY: writing */
+	atomic64_t state;	/* 0: empty, seq + 1: published, | BUSY: writing */
+	atomic64_t dropped;	/* largest seq + 1 whose writer gave up the slot */
 	struct bpf_map_change hdr;
 	u8 data[];		/* key, padded to 8 bytes, then the value */
 };
 
 struct bpf_map_trace_ring {
-	atomic64_t head;	/* next sequence number */
+	atomic64_t head;	/* next sequence number, | CLOSED when unpublished */
+	u64 base;		/* first sequence number of this ring */
 	refcount_t refcnt;	/* one for being published, one per reader */
 	u32 links;		/* attached links, under map_trace_mutex */
 	u32 entries;
@@ -44,29 +56,52 @@ struct bpf_map_trace_ring {
 	u32 key_off;
 	u32 value_cap;
 	u64 bytes;
+	/* records dropped in NMI where 64-bit atomics are not NMI-safe */
+	u64 __percpu *nmi_lost;
 	struct rcu_head rcu;
 	u8 slots[] ____cacheline_aligned;
 };
 
 DEFINE_STATIC_KEY_FALSE(bpf_map_trace_key);
-struct bpf_run_ctx bpf_map_trace_syscall_ctx;
+DEFINE_STATIC_KEY_FALSE(bpf_map_trace_hook_key);
 static DEFINE_MUTEX(map_trace_mutex);
 
 /*
- * The hooks. Empty and noinline, with an asm barrier so that the compiler
- * neither drops nor constant-folds the calls: their job is to be a stable
- * fentry/fexit target with the map, key, value and flags as arguments.
+ * The hooks. Empty, with an asm barrier so that the compiler neither drops
+ * nor constant-folds the calls, and __noipa: they are called from this
+ * file, where GCC would otherwise call a constant-propagated clone, or one
+ * hook for the other, instead of the fentry/fexit target itself.
  */
-noinline void bpf_map_trace_update_elem(struct bpf_map *map, void *key,
-					void *value, u64 flags, u32 nr_percpu)
+noinline __noipa void bpf_map_trace_update_elem(struct bpf_map *map,
+						void *key, void *value,
+						u64 flags, u32 nr_percpu)
 {
 	asm volatile("");
 }
 
-noinline void bpf_map_trace_delete_elem(struct bpf_map *map, void *key,
-					void *value)
+noinline __noipa void bpf_map_trace_delete_elem(struct bpf_map *map,
+						void *key, void *value)
 {
 	asm volatile("");
+}
+
+/*
+ * Called by the BPF trampoline, under its mutex, after a program was
+ * linked to @func or unlinked from it: the call sites call the hooks only
+ * while some program is attached to one.
+ */
+void bpf_map_trace_hook_linked(void *func, bool linked)
+{
+	if (func != (void *)bpf_map_trace_update_elem &&
+	    func != (void *)bpf_map_trace_delete_elem)
+		return;
+	if (linked) {
+		static_branch_inc(&bpf_map_trace_key);
+		static_branch_inc(&bpf_map_trace_hook_key);
+	} else {
+		static_branch_dec(&bpf_map_trace_hook_key);
+		static_branch_dec(&bpf_map_trace_key);
+	}
 }
 
 static bool map_trace_supported(const struct bpf_map *map)
@@ -97,6 +132,41 @@ static u32 map_trace_value_max(const struct bpf_map *map)
 	if (map_is_percpu(map))
 		return round_up(map->value_size, 8) * num_possible_cpus();
 	return map->value_size;
+}
+
+static __always_inline u32 map_trace_nr_percpu(u32 nr_percpu)
+{
+	return nr_percpu == BPF_MAP_TRACE_ALL_CPUS ? num_possible_cpus() :
+						      nr_percpu;
+}
+
+/*
+ * The hooks are called with preemption disabled, as the tracepoints that
+ * raw_tp programs run from are (__DO_TRACE), also on PREEMPT_RT: the
+ * trampoline runs a program at most once per CPU at a time and skips (and
+ * counts in its recursion_misses) any run nested in it, so a program
+ * preempted inside a hook would make every writer scheduled on that CPU
+ * meanwhile miss it. HASH_OF_MAPS shares the hash map's code: no hook.
+ */
+notrace void __bpf_map_trace_hook_update(struct bpf_map *map, void *key,
+					 void *value, u64 flags, u32 nr_percpu)
+{
+	if (!map_trace_supported(map))
+		return;
+	nr_percpu = map_trace_nr_percpu(nr_percpu);
+	preempt_disable();
+	bpf_map_trace_update_elem(map, key, value, flags, nr_percpu);
+	preempt_enable();
+}
+
+notrace void __bpf_map_trace_hook_delete(struct bpf_map *map, void *key,
+					 void *value)
+{
+	if (!map_trace_supported(map))
+		return;
+	preempt_disable();
+	bpf_map_trace_delete_elem(map, key, value);
+	preempt_enable();
 }
 
 static struct map_trace_slot *map_trace_slot(struct bpf_map_trace_ring *ring,
@@ -141,6 +211,18 @@ static __always_inline void map_trace_copy_values(struct bpf_map *map,
 	}
 }
 
+/*
+ * A bpf() map command, unless a program runs nested in it: programs run
+ * in task context set their own run ctx (trampoline, raw_tp, kprobe), and
+ * the syscall marks only the operation, not its copies from user memory.
+ */
+static __always_inline u32 map_trace_origin(struct task_struct *task)
+{
+	if (in_task() && task->in_bpf_map_syscall && !task->bpf_ctx)
+		return BPF_MAP_CHANGE_SYSCALL;
+	return BPF_MAP_CHANGE_PROG;
+}
+
 static __always_inline void map_trace_fill_hdr(struct bpf_map_change *h,
 					       struct bpf_map *map, u64 seq,
 					       u32 op, u64 flags, u32 nr_percpu)
@@ -157,8 +239,7 @@ static __always_inline void map_trace_fill_hdr(struct bpf_map_change *h,
 	/* init_user_ns maps every kuid to itself: from_kuid() is identity */
 	h->uid = __kuid_val(current_uid());
 	h->cpu = raw_smp_processor_id();
-	h->origin = in_task() && task->bpf_ctx == &bpf_map_trace_syscall_ctx ?
-		    BPF_MAP_CHANGE_SYSCALL : BPF_MAP_CHANGE_PROG;
+	h->origin = map_trace_origin(task);
 	h->key_size = map->key_size;
 	h->nr_percpu = nr_percpu;
 	h->value_size = nr_percpu > 1 ?
@@ -168,27 +249,56 @@ static __always_inline void map_trace_fill_hdr(struct bpf_map_change *h,
 	h->comm[sizeof(h->comm) - 1] = 0;
 }
 
+/* Tell readers that @seq will not be published in @slot. */
+static void map_trace_drop(struct map_trace_slot *slot, u64 seq)
+{
+	s64 old = atomic64_read(&slot->dropped);
+
+	do {
+		if ((u64)old > seq)
+			return;
+	} while (!atomic64_try_cmpxchg(&slot->dropped, &old, seq + 1));
+}
+
 /* Claim the slot for a new sequence number; NULL if it must be dropped. */
 static __always_inline struct map_trace_slot *
 map_trace_claim(struct bpf_map_trace_ring *ring, u64 *seqp)
 {
 	u64 seq = atomic64_fetch_inc(&ring->head);
-	struct map_trace_slot *slot = map_trace_slot(ring, seq);
-	u64 old = READ_ONCE(slot->state);
+	struct map_trace_slot *slot;
+	s64 old;
 
+	/* recording stopped: this ring is no longer read from its head */
+	if (unlikely(seq & MAP_TRACE_CLOSED))
+		return NULL;
+	slot = map_trace_slot(ring, seq);
+	old = atomic64_read(&slot->state);
 	do {
 		/* still being written by a lapped writer, or already newer */
-		if ((old & MAP_TRACE_BUSY) || old > seq)
+		if (((u64)old & MAP_TRACE_BUSY) || (u64)old > seq) {
+			map_trace_drop(slot, seq);
 			return NULL;
-	} while (!try_cmpxchg64(&slot->state, &old, (seq + 1) | MAP_TRACE_BUSY));
+		}
+	} while (!atomic64_try_cmpxchg(&slot->state, &old,
+				       (seq + 1) | MAP_TRACE_BUSY));
 	*seqp = seq;
 	return slot;
 }
 
-/* Where cmpxchg64 is emulated with a lock, NMI writers could deadlock. */
-static bool map_trace_context_ok(void)
+/*
+ * Where 64-bit atomics take a lock (GENERIC_ATOMIC64) or cmpxchg is not
+ * NMI-safe, a writer in NMI could deadlock: count its record as lost. Only
+ * NMIs, which do not nest, increment that counter.
+ */
+static bool map_trace_context_ok(struct bpf_map_trace_ring *ring)
 {
-	return IS_ENABLED(CONFIG_ARCH_HAVE_NMI_SAFE_CMPXCHG) || !in_nmi();
+	if (IS_ENABLED(CONFIG_ARCH_HAVE_NMI_SAFE_CMPXCHG) &&
+	    !IS_ENABLED(CONFIG_GENERIC_ATOMIC64))
+		return true;
+	if (!in_nmi())
+		return true;
+	this_cpu_inc(*ring->nmi_lost);
+	return false;
 }
 
 static struct bpf_map_trace_ring *map_trace_ring(struct bpf_map *map)
@@ -196,57 +306,129 @@ static struct bpf_map_trace_ring *map_trace_ring(struct bpf_map *map)
 	return rcu_dereference_check(map->trace_ring, bpf_rcu_lock_held());
 }
 
-void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
-			    void *value, u32 nr_percpu, u64 flags)
+/*
+ * Claim a slot, fill its header and key; the caller copies the value and
+ * publishes. Preemption is off from the claim to the publish, so that
+ * readers wait a bounded time for a claimed slot.
+ */
+static __always_inline struct map_trace_slot *
+map_trace_begin(struct bpf_map *map, struct bpf_map_trace_ring **ringp,
+		u64 *seqp, u32 op, void *key, u64 flags, u32 nr_percpu)
 {
 	struct bpf_map_trace_ring *ring = map_trace_ring(map);
 	struct map_trace_slot *slot;
-	u64 seq;
 
-	if (!ring || !map_trace_context_ok())
-		return;
-	/* bounded time between claim and publish */
-	preempt_disable();
-	slot = map_trace_claim(ring, &seq);
-	if (slot) {
-		map_trace_fill_hdr(&slot->hdr, map, seq, op, flags, nr_percpu);
-		memcpy(slot->data, key, map->key_size);
-		map_trace_copy_values(map, slot->data + ring->key_off, value,
-				      nr_percpu);
-		/* publish: pairs with smp_load_acquire() in map_change_copy() */
-		smp_store_release(&slot->state, seq + 1);
-	}
-	preempt_enable();
+	if (!ring || !map_trace_context_ok(ring))
+		return NULL;
+	slot = map_trace_claim(ring, seqp);
+	if (!slot)
+		return NULL;
+	map_trace_fill_hdr(&slot->hdr, map, *seqp, op, flags, nr_percpu);
+	memcpy(slot->data, key, map->key_size);
+	*ringp = ring;
+	return slot;
 }
 
-void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op, void *key,
-				 void __percpu *pptr)
+/* Pairs with atomic64_read_acquire() in map_change_copy(). */
+static __always_inline void map_trace_publish(struct map_trace_slot *slot,
+					      u64 seq)
 {
-	struct bpf_map_trace_ring *ring = map_trace_ring(map);
+	atomic64_set_release(&slot->state, seq + 1);
+}
+
+/*
+ * The ring writers run under bucket and LRU locks: nothing may attach to
+ * them (notrace, NOKPROBE_SYMBOL), or a program on them that changes the
+ * same map would deadlock.
+ */
+notrace void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
+				    void *value, u32 nr_percpu, u64 flags)
+{
+	struct bpf_map_trace_ring *ring;
+	struct map_trace_slot *slot;
+	u64 seq;
+
+	nr_percpu = map_trace_nr_percpu(nr_percpu);
+	preempt_disable_notrace();
+	slot = map_trace_begin(map, &ring, &seq, op, key, flags, nr_percpu);
+	if (slot) {
+		map_trace_copy_values(map, slot->data + ring->key_off, value,
+				      nr_percpu);
+		map_trace_publish(slot, seq);
+	}
+	preempt_enable_notrace();
+}
+NOKPROBE_SYMBOL(__bpf_map_trace_record);
+
+/*
+ * A removed element's value, copied under its bpf_spin_lock if it has one.
+ * Not in NMI: the NMI may have interrupted that lock's holder on this CPU.
+ */
+notrace void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op,
+					 void *key, void *value, u64 flags)
+{
+	struct bpf_map_trace_ring *ring;
+	struct map_trace_slot *slot;
+	void *dst;
+	u64 seq;
+
+	preempt_disable_notrace();
+	slot = map_trace_begin(map, &ring, &seq, op, key, flags, 0);
+	if (slot) {
+		dst = slot->data + ring->key_off;
+		if (btf_record_has_field(map->record, BPF_SPIN_LOCK) &&
+		    !in_nmi())
+			copy_map_value_locked(map, dst, value, true);
+		else
+			copy_map_value(map, dst, value);
+		map_trace_zero_fields(map, dst);
+		map_trace_publish(slot, seq);
+	}
+	preempt_enable_notrace();
+}
+NOKPROBE_SYMBOL(__bpf_map_trace_record_elem);
+
+notrace void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op,
+					 void *key, void __percpu *pptr,
+					 u64 flags)
+{
 	u32 stride = round_up(map->value_size, 8);
+	struct bpf_map_trace_ring *ring;
 	struct map_trace_slot *slot;
 	void *dst;
 	u64 seq;
 	int cpu;
 
-	if (!ring || !map_trace_context_ok())
-		return;
-	preempt_disable();
-	slot = map_trace_claim(ring, &seq);
+	preempt_disable_notrace();
+	slot = map_trace_begin(map, &ring, &seq, op, key, flags,
+			       num_possible_cpus());
 	if (slot) {
-		map_trace_fill_hdr(&slot->hdr, map, seq, op, 0,
-				   num_possible_cpus());
-		memcpy(slot->data, key, map->key_size);
 		dst = slot->data + ring->key_off;
 		for_each_possible_cpu(cpu) {
 			copy_map_value_long(map, dst, per_cpu_ptr(pptr, cpu));
 			map_trace_zero_fields(map, dst);
 			dst += stride;
 		}
-		/* publish: pairs with smp_load_acquire() in map_change_copy() */
-		smp_store_release(&slot->state, seq + 1);
+		map_trace_publish(slot, seq);
 	}
-	preempt_enable();
+	preempt_enable_notrace();
+}
+NOKPROBE_SYMBOL(__bpf_map_trace_record_pcpu);
+
+/* An update at a call site that holds no lock: record it, call the hook. */
+notrace void __bpf_map_trace_update(struct bpf_map *map, void *key,
+				    void *value, u32 nr_percpu, u64 flags)
+{
+	if (rcu_access_pointer(map->trace_ring))
+		__bpf_map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value,
+				       nr_percpu, flags);
+	bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
+}
+
+static void map_trace_ring_free(struct bpf_map_trace_ring *ring)
+{
+	free_percpu(ring->nmi_lost);
+	kvfree(ring);
 }
 
 static struct bpf_map_trace_ring *map_trace_ring_alloc(struct bpf_map *map,
@@ -266,6 +448,15 @@ static struct bpf_map_trace_ring *map_trace_ring_alloc(struct bpf_map *map,
 	ring = bpf_map_kvcalloc(map, 1, bytes, GFP_KERNEL | __GFP_NOWARN);
 	if (!ring)
 		return ERR_PTR(-ENOMEM);
+	if (!IS_ENABLED(CONFIG_ARCH_HAVE_NMI_SAFE_CMPXCHG) ||
+	    IS_ENABLED(CONFIG_GENERIC_ATOMIC64)) {
+		ring->nmi_lost = bpf_map_alloc_percpu(map, sizeof(u64),
+						      sizeof(u64), GFP_KERNEL);
+		if (!ring->nmi_lost) {
+			kvfree(ring);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 	refcount_set(&ring->refcnt, 1);
 	ring->entries = entries;
 	ring->slot_size = slot_size;
@@ -277,7 +468,7 @@ static struct bpf_map_trace_ring *map_trace_ring_alloc(struct bpf_map *map,
 
 static void map_trace_ring_free_rcu(struct rcu_head *rcu)
 {
-	kvfree(container_of(rcu, struct bpf_map_trace_ring, rcu));
+	map_trace_ring_free(container_of(rcu, struct bpf_map_trace_ring, rcu));
 }
 
 static void map_trace_ring_free_tt_rcu(struct rcu_head *rcu)
@@ -315,14 +506,16 @@ static struct bpf_map_trace_ring *map_trace_ring_locked(struct bpf_map *map)
 					 lockdep_is_held(&map_trace_mutex));
 }
 
-/* A link starts recording; links of one map share its ring. */
-static int map_trace_enable(struct bpf_map *map, u32 entries)
+/*
+ * Join the map's ring, or publish @new as it, under map_trace_mutex.
+ * Returns 0, -EBUSY for a ring of another size, or -EAGAIN when there is
+ * no ring and no @new to publish.
+ */
+static int map_trace_join(struct bpf_map *map, u32 entries,
+			  struct bpf_map_trace_ring **new)
 {
 	struct bpf_map_trace_ring *ring;
-	int n = map_trace_entries(entries);
 
-	if (n < 0)
-		return n;
 	guard(mutex)(&map_trace_mutex);
 	ring = map_trace_ring_locked(map);
 	if (ring) {
@@ -331,24 +524,58 @@ static int map_trace_enable(struct bpf_map *map, u32 entries)
 		ring->links++;
 		return 0;
 	}
-	ring = map_trace_ring_alloc(map, n);
-	if (IS_ERR(ring))
-		return PTR_ERR(ring);
+	ring = *new;
+	if (!ring)
+		return -EAGAIN;
+	/* numbering goes on from where the map's last ring stopped */
+	ring->base = map->trace_seq;
+	atomic64_set(&ring->head, ring->base);
 	ring->links = 1;
 	static_branch_inc(&bpf_map_trace_key);
 	rcu_assign_pointer(map->trace_ring, ring);
+	*new = NULL;
 	return 0;
+}
+
+/*
+ * A link starts recording; links of one map share its ring. The ring is
+ * allocated without the mutex held: it may take hundreds of MiB.
+ */
+static int map_trace_enable(struct bpf_map *map, u32 entries)
+{
+	struct bpf_map_trace_ring *new = NULL;
+	int n = map_trace_entries(entries);
+	int err;
+
+	if (n < 0)
+		return n;
+	while ((err = map_trace_join(map, entries, &new)) == -EAGAIN) {
+		new = map_trace_ring_alloc(map, n);
+		if (IS_ERR(new))
+			return PTR_ERR(new);
+	}
+	/* never published: nobody else has seen it */
+	if (new)
+		map_trace_ring_free(new);
+	return err;
 }
 
 static void map_trace_disable(struct bpf_map *map)
 {
 	struct bpf_map_trace_ring *ring;
+	u64 head;
 
 	guard(mutex)(&map_trace_mutex);
 	ring = map_trace_ring_locked(map);
 	if (WARN_ON_ONCE(!ring) || --ring->links)
 		return;
 	RCU_INIT_POINTER(map->trace_ring, NULL);
+	/*
+	 * Close the head: writers that still hold the ring claim no number
+	 * from it any more, so the next ring can go on from here.
+	 */
+	head = atomic64_fetch_or(MAP_TRACE_CLOSED, &ring->head);
+	map->trace_seq = head & ~MAP_TRACE_CLOSED;
 	static_branch_dec(&bpf_map_trace_key);
 	map_trace_ring_put(ring);
 }
@@ -389,55 +616,98 @@ struct bpf_iter_seq_map_change_info {
 	u64 cur;	/* record in hdr/key/value */
 	u64 next;	/* first sequence number not yet shown */
 	u64 skip;	/* bpf_map_change_skip(): show nothing before it */
+	u32 since_resched;
 	bool valid;
 };
 
-/* Copy record @seq out of the ring; false if it was overwritten or dropped. */
-static bool map_change_copy(struct bpf_iter_seq_map_change_info *info, u64 seq)
+enum map_change_copied {
+	MC_COPIED,
+	MC_LOST,	/* overwritten, or dropped by its writer */
+	MC_PENDING,	/* its writer has not published it yet */
+};
+
+/* Wait for @slot to hold @seq; how long is bounded by time, not spins. */
+static enum map_change_copied map_change_wait(struct map_trace_slot *slot,
+					      u64 seq)
+{
+	u64 state, deadline = 0, now;
+
+	for (;;) {
+		/* pairs with map_trace_publish(): the record is complete */
+		state = atomic64_read_acquire(&slot->state);
+		if (state == seq + 1)
+			return MC_COPIED;
+		/* a newer record, or one newer than @seq gave the slot up */
+		if ((state & ~MAP_TRACE_BUSY) > seq + 1 ||
+		    (u64)atomic64_read(&slot->dropped) > seq)
+			return MC_LOST;
+		/*
+		 * BUSY with @seq: being written, with preemption off. Older:
+		 * the writer of @seq is between taking the number and claiming
+		 * the slot, or about to drop it. Either way it is quick, unless
+		 * an interrupt or a preempted vCPU holds it up.
+		 */
+		now = ktime_get_mono_fast_ns();
+		if (!deadline)
+			deadline = now + MAP_TRACE_WAIT_NS;
+		else if (now > deadline)
+			return MC_PENDING;
+		cpu_relax();
+	}
+}
+
+/* Copy record @seq out of the ring. */
+static enum map_change_copied
+map_change_copy(struct bpf_iter_seq_map_change_info *info, u64 seq)
 {
 	struct bpf_map_trace_ring *ring = info->ring;
 	struct map_trace_slot *slot = map_trace_slot(ring, seq);
-	u32 len, spins = 0;
-	u64 state;
+	enum map_change_copied ret;
+	u32 len;
 
-	/*
-	 * Acquire pairs with the writer's publishing smp_store_release(): a
-	 * published state means the record before it is complete. The writer
-	 * of @seq may still be between taking it and publishing (BUSY with
-	 * @seq, or an older state not yet claimed); it runs with preemption
-	 * off, so wait a bounded time. A newer state means overwritten.
-	 */
-	state = smp_load_acquire(&slot->state);
-	while (state != seq + 1 && (state & ~MAP_TRACE_BUSY) <= seq + 1 &&
-	       spins++ < MAP_TRACE_READ_SPINS) {
-		cpu_relax();
-		state = smp_load_acquire(&slot->state); /* as above */
-	}
-	if (state != seq + 1)
-		return false;
-	info->hdr = slot->hdr;
+	ret = map_change_wait(slot, seq);
+	if (ret != MC_COPIED)
+		return ret;
+	/* a lapping writer may write the slot as we copy it: checked below */
+	data_race(memcpy(&info->hdr, &slot->hdr, sizeof(info->hdr)));
 	len = min(info->hdr.value_size, ring->value_cap);
-	memcpy(info->key, slot->data, info->map->key_size);
-	memcpy(info->value, slot->data + ring->key_off, len);
+	data_race(memcpy(info->key, slot->data, info->map->key_size));
+	data_race(memcpy(info->value, slot->data + ring->key_off, len));
 	memset(info->value + len, 0, ring->value_cap - len);
 	/*
 	 * Order the copy before the re-check; a writer lapping us sets BUSY
 	 * with a full barrier (cmpxchg) before touching the data.
 	 */
 	smp_rmb();
-	return READ_ONCE(slot->state) == seq + 1;
+	return atomic64_read(&slot->state) == seq + 1 ? MC_COPIED : MC_LOST;
 }
 
+/*
+ * The next record from @from on. A record still being written ends this
+ * read before it, and is neither shown nor counted lost: the next read
+ * shows it.
+ */
 static bool map_change_fetch(struct bpf_iter_seq_map_change_info *info,
 			     u64 from)
 {
 	u64 seq;
 
 	for (seq = from; seq < info->end; seq++) {
-		if (map_change_copy(info, seq)) {
+		/* long reads on !PREEMPT kernels */
+		if (++info->since_resched >= MAP_TRACE_RESCHED) {
+			info->since_resched = 0;
+			cond_resched();
+		}
+		switch (map_change_copy(info, seq)) {
+		case MC_COPIED:
 			info->hdr.lost = seq - info->next;
 			info->cur = seq;
 			return info->valid = true;
+		case MC_PENDING:
+			info->end = seq;
+			return info->valid = false;
+		case MC_LOST:
+			break;
 		}
 	}
 	return info->valid = false;
@@ -452,11 +722,11 @@ static void *bpf_map_change_seq_start(struct seq_file *seq, loff_t *pos)
 	if (!ring)
 		return NULL;
 	if (*pos == 0) {
-		head = atomic64_read(&ring->head);
+		head = atomic64_read(&ring->head) & ~MAP_TRACE_CLOSED;
 		info->end = head;
-		info->next = 0;
-		if (!map_change_fetch(info, head > ring->entries ?
-					    head - ring->entries : 0))
+		info->next = ring->base;
+		if (!map_change_fetch(info, head - ring->base > ring->entries ?
+					    head - ring->entries : ring->base))
 			return NULL;
 		return info;
 	}
@@ -540,8 +810,8 @@ static int bpf_iter_init_map_change(void *priv_data,
 	struct bpf_map *map = aux->map;
 	u32 value_cap = round_up(map_trace_value_max(map), 8);
 
-	info->key = kzalloc(map->key_size, GFP_USER | __GFP_NOWARN);
-	info->value = kvzalloc(value_cap, GFP_USER | __GFP_NOWARN);
+	info->key = kzalloc(map->key_size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	info->value = kvzalloc(value_cap, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!info->key || !info->value) {
 		kfree(info->key);
 		kvfree(info->value);
@@ -578,8 +848,12 @@ static int bpf_iter_attach_map_change(struct bpf_prog *prog,
 	struct bpf_map *map;
 	int err;
 
-	/* history shows other tasks' data: as privileged as tracing */
-	if (!bpf_capable() || !perfmon_capable())
+	/*
+	 * History shows other tasks' data: as privileged as tracing, with
+	 * the capabilities the program was loaded with a BPF token for.
+	 */
+	if (!bpf_token_capable(prog->aux->token, CAP_BPF) ||
+	    !bpf_token_capable(prog->aux->token, CAP_PERFMON))
 		return -EPERM;
 	if (!linfo->map.map_fd)
 		return -EBADF;
@@ -588,7 +862,7 @@ static int bpf_iter_attach_map_change(struct bpf_prog *prog,
 		return PTR_ERR(map);
 
 	err = -EOPNOTSUPP;
-	if (!map_trace_supported(map))
+	if (!map_trace_supported(map) || bpf_map_is_offloaded(map))
 		goto put_map;
 	err = -EACCES;
 	if (prog->aux->max_rdonly_access > map->key_size ||
@@ -617,9 +891,11 @@ static int bpf_iter_fill_link_info_map_change(const struct bpf_iter_aux_info *au
 	struct bpf_map_trace_ring *ring;
 
 	info->iter.map.map_id = aux->map->id;
-	guard(mutex)(&map_trace_mutex);
-	ring = map_trace_ring_locked(aux->map);
+	/* the ring's size never changes while it is published */
+	rcu_read_lock();
+	ring = rcu_dereference(aux->map->trace_ring);
 	info->iter.map_change.ring_entries = ring ? ring->entries : 0;
+	rcu_read_unlock();
 	return 0;
 }
 
@@ -627,13 +903,23 @@ static void bpf_iter_show_fdinfo_map_change(const struct bpf_iter_aux_info *aux,
 					    struct seq_file *seq)
 {
 	struct bpf_map_trace_ring *ring;
+	u64 nmi_lost = 0;
+	int cpu;
 
 	seq_printf(seq, "map_id:\t%u\n", aux->map->id);
-	guard(mutex)(&map_trace_mutex);
-	ring = map_trace_ring_locked(aux->map);
-	if (ring)
-		seq_printf(seq, "ring_entries:\t%u\nrecorded:\t%llu\n",
-			   ring->entries, (u64)atomic64_read(&ring->head));
+	rcu_read_lock();
+	ring = rcu_dereference(aux->map->trace_ring);
+	if (ring) {
+		seq_printf(seq, "ring_entries:\t%u\nnext_seq:\t%llu\n",
+			   ring->entries,
+			   atomic64_read(&ring->head) & ~MAP_TRACE_CLOSED);
+		if (ring->nmi_lost) {
+			for_each_possible_cpu(cpu)
+				nmi_lost += *per_cpu_ptr(ring->nmi_lost, cpu);
+			seq_printf(seq, "lost_in_nmi:\t%llu\n", nmi_lost);
+		}
+	}
+	rcu_read_unlock();
 }
 
 BTF_ID_LIST_SINGLE(btf_bpf_map_change_id, struct, bpf_map_change)

@@ -100,7 +100,7 @@ static long long recorded(struct bpf_link *link)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "recorded: %lld", &v) == 1)
+		if (sscanf(line, "next_seq: %lld", &v) == 1)
 			break;
 	fclose(f);
 	return v;
