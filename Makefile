@@ -6,6 +6,8 @@
 #   make test    build everything, run every selftest on the debug kernel
 #   make vm      a shell in the VM (bpftool, test_progs, bpffs mounted)
 #   make bench   the cost of history per map update, against the alternatives
+#   make kernel-i386  the series built for 32-bit x86, warnings as errors
+#   make test-kcsan   the stress and core tests on a KCSAN kernel
 #
 # See README.md. Everything is built under build/ and incrementally.
 
@@ -45,12 +47,12 @@ BPFTOOL_MK  := -C $(TREE)/tools/bpf/bpftool OUTPUT=$(TOOLS)/bpftool/ \
 BPFTOOL     := $(TOOLS)/bpftool/bpftool
 
 .PHONY: all deps tree quilt kernel kernel-release kernel-base tools initramfs \
-	test vm demo bench checkpatch clean help
+	test vm demo bench checkpatch clean help kernel-i386 kernel-kcsan test-kcsan
 
 all: initramfs
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \?//'
+	@sed -n '3,13p' Makefile | sed 's/^# \?//'
 
 deps:
 	@$(STEP) deps $(LOGS)/deps.log $(VM)/deps.sh $(DEB_PKGS)
@@ -69,12 +71,25 @@ kernel: tree
 # The benchmark's kernels: release config (-O2, no debug), patched and not.
 kernel-release: tree
 	@$(STEP) krelease $(LOGS)/kernel-release.log $(VM)/build-kernel.sh $(TREE) $(KREL) \
-		$(VM)/config.release
+		$(VM)/config.release $(VM)/config.bench
 
 kernel-base: deps
 	@$(STEP) base-0 $(LOGS)/base-unpatched.log $(VM)/prepare-tree.sh $(REPO) $(B) unpatched
 	@$(STEP) kbase $(LOGS)/kernel-base.log $(VM)/build-kernel.sh $(B)/linux-base $(KBASE) \
-		$(VM)/config.release
+		$(VM)/config.release $(VM)/config.bench
+
+# Checks that need a kernel of their own, kept out of `make test`.
+kernel-i386: tree
+	@KARCH=i386 $(STEP) ki386 $(LOGS)/kernel-i386.log $(VM)/build-kernel.sh \
+		$(TREE) $(B)/kernel-i386 $(VM)/config.i386
+
+kernel-kcsan: tree
+	@$(STEP) kkcsan $(LOGS)/kernel-kcsan.log $(VM)/build-kernel.sh $(TREE) \
+		$(B)/kernel-kcsan $(VM)/config.release $(VM)/config.kcsan
+
+KCSAN_T ?= -t map_change_robust -t map_change_core
+test-kcsan: kernel-kcsan initramfs
+	@$(VM)/test.sh $(B)/kernel-kcsan/arch/x86/boot/bzImage $(INITRD) $(KCSAN_T)
 
 tools: kernel
 	@mkdir -p $(TOOLS)/libbpf $(TOOLS)/bpftool $(ST)

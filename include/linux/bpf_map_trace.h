@@ -10,24 +10,6 @@
 #include <linux/jump_label.h>
 #include <linux/sched.h>
 
-/* One change record as the bpf_map_change iterator shows it (BTF-typed). */
-struct bpf_map_change {
-	u64 seq;		/* per-map, gapless for recorded changes */
-	u64 ts_ns;		/* ktime_get_mono_fast_ns() */
-	u64 lost;		/* sequence numbers skipped before this one */
-	enum bpf_map_change_op op;
-	u32 flags;		/* update flags (BPF_ANY, BPF_EXIST, BPF_F_LOCK...) */
-	u32 pid;
-	u32 tgid;
-	u32 uid;
-	u32 cpu;
-	enum bpf_map_change_origin origin;
-	u32 key_size;
-	u32 value_size;		/* valid bytes in the value buffer */
-	u32 nr_percpu;		/* per-CPU maps: values held (1 = @cpu's) */
-	char comm[TASK_COMM_LEN];
-};
-
 #ifdef CONFIG_BPF_SYSCALL
 /*
  * Two static keys keep an unobserved change as cheap as on a kernel without
@@ -50,6 +32,13 @@ void bpf_map_trace_delete_elem(struct bpf_map *map, void *key, void *value);
 
 void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
 			    void *value, u32 nr_percpu, u64 flags);
+/*
+ * __bpf_map_trace_record_elem(): a removed element, unlinked but intact,
+ * its value copied under its bpf_spin_lock if it has one (not for
+ * BPF_MAP_CHANGE_EVICT, under the LRU locks, where nothing traceable may
+ * run). __bpf_map_trace_record_pcpu(): a removed per-CPU element, every
+ * CPU's value. Callers check bpf_map_trace_on() first.
+ */
 void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op, void *key,
 				 void *value, u64 flags);
 void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op, void *key,
@@ -83,26 +72,10 @@ static __always_inline void bpf_map_trace_record(struct bpf_map *map, u32 op,
 		__bpf_map_trace_record(map, op, key, value, nr_percpu, flags);
 }
 
-/*
- * A removed element, still linked to nothing but intact: its value is
- * copied under its bpf_spin_lock, if it has one.
- */
-static __always_inline void bpf_map_trace_record_elem(struct bpf_map *map,
-						      u32 op, void *key,
-						      void *value, u64 flags)
+/* Is a program attached to a hook? For call sites that test more. */
+static __always_inline bool bpf_map_trace_hooked(void)
 {
-	if (bpf_map_trace_on(map))
-		__bpf_map_trace_record_elem(map, op, key, value, flags);
-}
-
-/* A removed per-CPU element: every CPU's value. */
-static __always_inline void bpf_map_trace_record_pcpu(struct bpf_map *map,
-						      u32 op, void *key,
-						      void __percpu *pptr,
-						      u64 flags)
-{
-	if (bpf_map_trace_on(map))
-		__bpf_map_trace_record_pcpu(map, op, key, pptr, flags);
+	return static_branch_unlikely(&bpf_map_trace_hook_key);
 }
 
 /*
@@ -113,14 +86,14 @@ static __always_inline void bpf_map_trace_hook_update(struct bpf_map *map,
 						      void *key, void *value,
 						      u64 flags, u32 nr_percpu)
 {
-	if (static_branch_unlikely(&bpf_map_trace_hook_key))
+	if (bpf_map_trace_hooked())
 		__bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
 }
 
 static __always_inline void bpf_map_trace_hook_delete(struct bpf_map *map,
 						      void *key, void *value)
 {
-	if (static_branch_unlikely(&bpf_map_trace_hook_key))
+	if (bpf_map_trace_hooked())
 		__bpf_map_trace_hook_delete(map, key, value);
 }
 

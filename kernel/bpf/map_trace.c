@@ -49,6 +49,7 @@ struct map_trace_slot {
 struct bpf_map_trace_ring {
 	atomic64_t head;	/* next sequence number, | CLOSED when unpublished */
 	u64 base;		/* first sequence number of this ring */
+	u64 closed_at;		/* the head when it was closed, or U64_MAX */
 	refcount_t refcnt;	/* one for being published, one per reader */
 	u32 links;		/* attached links, under map_trace_mutex */
 	u32 entries;
@@ -104,7 +105,7 @@ void bpf_map_trace_hook_linked(void *func, bool linked)
 	}
 }
 
-static bool map_trace_supported(const struct bpf_map *map)
+static __always_inline bool map_trace_supported(const struct bpf_map *map)
 {
 	switch (map->map_type) {
 	case BPF_MAP_TYPE_HASH:
@@ -169,8 +170,8 @@ notrace void __bpf_map_trace_hook_delete(struct bpf_map *map, void *key,
 	preempt_enable();
 }
 
-static struct map_trace_slot *map_trace_slot(struct bpf_map_trace_ring *ring,
-					     u64 seq)
+static __always_inline struct map_trace_slot *
+map_trace_slot(struct bpf_map_trace_ring *ring, u64 seq)
 {
 	return (void *)ring->slots + (seq & (ring->entries - 1)) * ring->slot_size;
 }
@@ -247,10 +248,12 @@ static __always_inline void map_trace_fill_hdr(struct bpf_map_change *h,
 	/* a racing prctl(PR_SET_NAME) may tear it, as it may anywhere */
 	memcpy(h->comm, task->comm, sizeof(h->comm));
 	h->comm[sizeof(h->comm) - 1] = 0;
+	BUILD_BUG_ON(sizeof(h->comm) != TASK_COMM_LEN);
 }
 
 /* Tell readers that @seq will not be published in @slot. */
-static void map_trace_drop(struct map_trace_slot *slot, u64 seq)
+static __always_inline void map_trace_drop(struct map_trace_slot *slot,
+					   u64 seq)
 {
 	s64 old = atomic64_read(&slot->dropped);
 
@@ -286,14 +289,19 @@ map_trace_claim(struct bpf_map_trace_ring *ring, u64 *seqp)
 }
 
 /*
- * Where 64-bit atomics take a lock (GENERIC_ATOMIC64) or cmpxchg is not
- * NMI-safe, a writer in NMI could deadlock: count its record as lost. Only
- * NMIs, which do not nest, increment that counter.
+ * Where 64-bit atomics take a lock (GENERIC_ATOMIC64), are emulated with
+ * interrupts off (x86-32 without cmpxchg8b) or cmpxchg is not NMI-safe, a
+ * writer in NMI could deadlock: count its record as lost. Only NMIs, which
+ * do not nest, increment that counter.
  */
-static bool map_trace_context_ok(struct bpf_map_trace_ring *ring)
+#define MAP_TRACE_NMI_SAFE						\
+	(IS_ENABLED(CONFIG_ARCH_HAVE_NMI_SAFE_CMPXCHG) &&		\
+	 !IS_ENABLED(CONFIG_GENERIC_ATOMIC64) &&			\
+	 !(IS_ENABLED(CONFIG_X86_32) && !IS_ENABLED(CONFIG_X86_CMPXCHG64)))
+
+static __always_inline bool map_trace_context_ok(struct bpf_map_trace_ring *ring)
 {
-	if (IS_ENABLED(CONFIG_ARCH_HAVE_NMI_SAFE_CMPXCHG) &&
-	    !IS_ENABLED(CONFIG_GENERIC_ATOMIC64))
+	if (MAP_TRACE_NMI_SAFE)
 		return true;
 	if (!in_nmi())
 		return true;
@@ -301,7 +309,8 @@ static bool map_trace_context_ok(struct bpf_map_trace_ring *ring)
 	return false;
 }
 
-static struct bpf_map_trace_ring *map_trace_ring(struct bpf_map *map)
+static __always_inline struct bpf_map_trace_ring *
+map_trace_ring(struct bpf_map *map)
 {
 	return rcu_dereference_check(map->trace_ring, bpf_rcu_lock_held());
 }
@@ -362,7 +371,9 @@ NOKPROBE_SYMBOL(__bpf_map_trace_record);
 
 /*
  * A removed element's value, copied under its bpf_spin_lock if it has one.
- * Not in NMI: the NMI may have interrupted that lock's holder on this CPU.
+ * Not in NMI, where the NMI may have interrupted that lock's holder on
+ * this CPU, and not for an eviction: copy_map_value_locked() is traceable,
+ * and a program on it that updates the LRU map would deadlock.
  */
 notrace void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op,
 					 void *key, void *value, u64 flags)
@@ -377,7 +388,7 @@ notrace void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op,
 	if (slot) {
 		dst = slot->data + ring->key_off;
 		if (btf_record_has_field(map->record, BPF_SPIN_LOCK) &&
-		    !in_nmi())
+		    op != BPF_MAP_CHANGE_EVICT && !in_nmi())
 			copy_map_value_locked(map, dst, value, true);
 		else
 			copy_map_value(map, dst, value);
@@ -448,8 +459,8 @@ static struct bpf_map_trace_ring *map_trace_ring_alloc(struct bpf_map *map,
 	ring = bpf_map_kvcalloc(map, 1, bytes, GFP_KERNEL | __GFP_NOWARN);
 	if (!ring)
 		return ERR_PTR(-ENOMEM);
-	if (!IS_ENABLED(CONFIG_ARCH_HAVE_NMI_SAFE_CMPXCHG) ||
-	    IS_ENABLED(CONFIG_GENERIC_ATOMIC64)) {
+	if (!MAP_TRACE_NMI_SAFE) {
+		bytes += sizeof(u64) * num_possible_cpus();
 		ring->nmi_lost = bpf_map_alloc_percpu(map, sizeof(u64),
 						      sizeof(u64), GFP_KERNEL);
 		if (!ring->nmi_lost) {
@@ -458,6 +469,7 @@ static struct bpf_map_trace_ring *map_trace_ring_alloc(struct bpf_map *map,
 		}
 	}
 	refcount_set(&ring->refcnt, 1);
+	ring->closed_at = U64_MAX;
 	ring->entries = entries;
 	ring->slot_size = slot_size;
 	ring->key_off = key_off;
@@ -576,6 +588,8 @@ static void map_trace_disable(struct bpf_map *map)
 	 */
 	head = atomic64_fetch_or(MAP_TRACE_CLOSED, &ring->head);
 	map->trace_seq = head & ~MAP_TRACE_CLOSED;
+	/* the numbers taken from a closed head are nobody's: readers stop */
+	WRITE_ONCE(ring->closed_at, map->trace_seq);
 	static_branch_dec(&bpf_map_trace_key);
 	map_trace_ring_put(ring);
 }
@@ -671,7 +685,9 @@ map_change_copy(struct bpf_iter_seq_map_change_info *info, u64 seq)
 	/* a lapping writer may write the slot as we copy it: checked below */
 	data_race(memcpy(&info->hdr, &slot->hdr, sizeof(info->hdr)));
 	len = min(info->hdr.value_size, ring->value_cap);
+	/* racy as the header */
 	data_race(memcpy(info->key, slot->data, info->map->key_size));
+	/* racy as the header */
 	data_race(memcpy(info->value, slot->data + ring->key_off, len));
 	memset(info->value + len, 0, ring->value_cap - len);
 	/*
@@ -722,7 +738,10 @@ static void *bpf_map_change_seq_start(struct seq_file *seq, loff_t *pos)
 	if (!ring)
 		return NULL;
 	if (*pos == 0) {
-		head = atomic64_read(&ring->head) & ~MAP_TRACE_CLOSED;
+		head = atomic64_read(&ring->head);
+		if (head & MAP_TRACE_CLOSED)
+			head = min(head & ~MAP_TRACE_CLOSED,
+				   READ_ONCE(ring->closed_at));
 		info->end = head;
 		info->next = ring->base;
 		if (!map_change_fetch(info, head - ring->base > ring->entries ?
@@ -855,9 +874,9 @@ static int bpf_iter_attach_map_change(struct bpf_prog *prog,
 	if (!bpf_token_capable(prog->aux->token, CAP_BPF) ||
 	    !bpf_token_capable(prog->aux->token, CAP_PERFMON))
 		return -EPERM;
-	if (!linfo->map.map_fd)
+	if (!linfo->map_change.map_fd)
 		return -EBADF;
-	map = bpf_map_get_with_uref(linfo->map.map_fd);
+	map = bpf_map_get_with_uref(linfo->map_change.map_fd);
 	if (IS_ERR(map))
 		return PTR_ERR(map);
 
@@ -868,7 +887,7 @@ static int bpf_iter_attach_map_change(struct bpf_prog *prog,
 	if (prog->aux->max_rdonly_access > map->key_size ||
 	    prog->aux->max_rdwr_access > map_trace_value_max(map))
 		goto put_map;
-	err = map_trace_enable(map, linfo->map.ring_entries);
+	err = map_trace_enable(map, linfo->map_change.ring_entries);
 	if (err)
 		goto put_map;
 	aux->map = map;

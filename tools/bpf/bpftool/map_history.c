@@ -263,8 +263,8 @@ static struct bpf_link *attach_history(struct map_history_bpf *skel, int fd,
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
 		    .link_info_len = sizeof(linfo));
 
-	linfo.map.map_fd = fd;
-	linfo.map.ring_entries = entries;
+	linfo.map_change.map_fd = fd;
+	linfo.map_change.ring_entries = entries;
 	return bpf_program__attach_iter(skel->progs.dump_history, &opts);
 }
 

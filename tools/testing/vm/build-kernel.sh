@@ -3,7 +3,7 @@
 #
 # Configure (tinyconfig + fragments) and build a kernel out of tree with ccache.
 #
-#   build-kernel.sh TREE OUT FRAGMENT...
+#   [KARCH=i386] build-kernel.sh TREE OUT FRAGMENT...
 #
 # The config is regenerated only when a fragment changes, so a rebuild after
 # editing one kernel file recompiles only what depends on it.
@@ -15,10 +15,10 @@ shift 2
 FRAGS=()
 for f in "$@"; do FRAGS+=("$(realpath "$f")"); done
 JOBS=${JOBS:-$(($(nproc) + 1))}
-MK=(make -C "$TREE" O="$OUT" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" -j"$JOBS")
+MK=(make -C "$TREE" O="$OUT" ARCH="${KARCH:-x86_64}" CC="ccache gcc" HOSTCC="ccache gcc" -j"$JOBS")
 
 mkdir -p "$OUT"
-hash=$(cat "${FRAGS[@]}" | sha256sum | cut -d' ' -f1)
+hash=$( (echo "${KARCH:-x86_64}"; cat "${FRAGS[@]}") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$OUT/.mc-config-hash" 2>/dev/null)" != "$hash" ] || [ ! -f "$OUT/.config" ]; then
 	echo "build-kernel: configuring $OUT"
 	"${MK[@]}" -s tinyconfig

@@ -4,24 +4,18 @@
 #include <bpf/bpf_helpers.h>
 #include "map_history.h"
 
-/*
- * Local copies, so that bpftool builds against a vmlinux.h without them.
- * op and origin are enums in the kernel: CO-RE wants the same kind here.
- */
-enum bpf_map_change_op___local { BPF_MAP_CHANGE_OP___local };
-enum bpf_map_change_origin___local { BPF_MAP_CHANGE_ORIGIN___local };
-
+/* Local copies, so that bpftool builds against a vmlinux.h without them. */
 struct bpf_map_change___local {
 	__u64 seq;
 	__u64 ts_ns;
 	__u64 lost;
-	enum bpf_map_change_op___local op;
+	__u32 op;
 	__u32 flags;
 	__u32 pid;
 	__u32 tgid;
 	__u32 uid;
 	__u32 cpu;
-	enum bpf_map_change_origin___local origin;
+	__u32 origin;
 	__u32 key_size;
 	__u32 value_size;
 	__u32 nr_percpu;

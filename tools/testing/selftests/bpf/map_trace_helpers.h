@@ -40,8 +40,9 @@ static inline struct bpf_link *attach_map_iter(struct bpf_program *prog,
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
 		    .link_info_len = sizeof(linfo));
 
-	linfo.map.map_fd = map_fd;
-	linfo.map.ring_entries = entries;
+	/* map_change.map_fd is at the offset of map.map_fd */
+	linfo.map_change.map_fd = map_fd;
+	linfo.map_change.ring_entries = entries;
 	return bpf_program__attach_iter(prog, &opts);
 }
 

@@ -465,7 +465,7 @@ static void test_link_create_args(struct map_change_robust *skel)
 
 	fd = bpf_map__fd(skel->maps.stress_map);
 	base = map_memlock(fd);
-	buf.linfo.map.map_fd = fd;
+	buf.linfo.map_change.map_fd = fd;
 	o.iter_info = &buf.linfo;
 
 	buf.tail = 1;
@@ -479,14 +479,14 @@ static void test_link_create_args(struct map_change_robust *skel)
 	link = bpf_link_create(bpf_program__fd(skel->progs.stress_testrun), 0,
 			       BPF_TRACE_ITER, &o);
 	ASSERT_LT(link, 0, "wrong program type");
-	buf.linfo.map.ring_entries = 0xffffffff;
+	buf.linfo.map_change.ring_entries = 0xffffffff;
 	link = bpf_link_create(prog, 0, BPF_TRACE_ITER, &o);
 	ASSERT_EQ(link, -E2BIG, "ring_entries ~0");
-	buf.linfo.map.ring_entries = 0x80000000;
+	buf.linfo.map_change.ring_entries = 0x80000000;
 	link = bpf_link_create(prog, 0, BPF_TRACE_ITER, &o);
 	ASSERT_EQ(link, -E2BIG, "ring_entries 2^31");
-	buf.linfo.map.ring_entries = 0;
-	buf.linfo.map.map_fd = -1;
+	buf.linfo.map_change.ring_entries = 0;
+	buf.linfo.map_change.map_fd = -1;
 	link = bpf_link_create(prog, 0, BPF_TRACE_ITER, &o);
 	ASSERT_EQ(link, -EBADF, "map_fd -1");
 	ASSERT_EQ(map_memlock(fd), base, "nothing left behind");

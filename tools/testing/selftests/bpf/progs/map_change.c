@@ -110,7 +110,7 @@ int dump_sleepable(struct bpf_iter__bpf_map_change *ctx)
 	return 0;
 }
 
-/* ring_entries means nothing to bpf_map_elem: it must be refused there. */
+/* map_change.ring_entries means nothing to bpf_map_elem: no ring there. */
 SEC("iter/bpf_map_elem")
 int elem_noop(struct bpf_iter__bpf_map_elem *ctx)
 {
