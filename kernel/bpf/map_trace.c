@@ -367,6 +367,7 @@ notrace void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
 	}
 	preempt_enable_notrace();
 }
+
 NOKPROBE_SYMBOL(__bpf_map_trace_record);
 
 /*
@@ -397,6 +398,7 @@ notrace void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op,
 	}
 	preempt_enable_notrace();
 }
+
 NOKPROBE_SYMBOL(__bpf_map_trace_record_elem);
 
 notrace void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op,
@@ -424,6 +426,7 @@ notrace void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op,
 	}
 	preempt_enable_notrace();
 }
+
 NOKPROBE_SYMBOL(__bpf_map_trace_record_pcpu);
 
 /* An update at a call site that holds no lock: record it, call the hook. */
