@@ -90,13 +90,6 @@ static __always_inline void bpf_map_trace_hook_update(struct bpf_map *map,
 		__bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
 }
 
-static __always_inline void bpf_map_trace_hook_delete(struct bpf_map *map,
-						      void *key, void *value)
-{
-	if (bpf_map_trace_hooked())
-		__bpf_map_trace_hook_delete(map, key, value);
-}
-
 /*
  * Record an update and call its hook, for call sites that hold no lock:
  * one patched-out branch while nobody listens.
