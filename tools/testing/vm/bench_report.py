@@ -11,7 +11,7 @@ import time
 
 out = sys.argv[1]
 rows, readers = [], []
-for kernel in ("patched", "unpatched"):
+for kernel in ("patched", "unpatched", "pcpu64"):
     path = os.path.join(out, kernel + ".log")
     if not os.path.exists(path):
         continue
@@ -93,9 +93,24 @@ for k in keys:
 p("")
 p("Scale: hash 4/8, updates from a BPF program, recording on (b)")
 for r in rows:
-    if r["extra"]:
+    if r["extra"] and r["kernel"] == "patched":
         p("  %-12s %8d instructions/update  (captured %d of %d)" % (
             r["extra"], r["instr"], r["captured"], r["expected"]))
+pcpu = [r for r in rows if r["kernel"] == "pcpu64" and r["cfg"] == "a"]
+if pcpu:
+    p("")
+    p("Per-CPU removals at %s possible CPUs (one more boot, -smp 2,maxcpus=64):" %
+      pcpu[0]["extra"].split("=")[1])
+    p("a delete records every possible CPU's value, copied with IRQs off under")
+    p("the bucket lock; eviction copies the same way. Insert+delete pairs:")
+    p("  %-16s %-7s %-7s %8s %8s %8s  %s" % ("map", "k/v", "origin", "a", "b", "b-a", "checks"))
+    for r in pcpu:
+        b = get("pcpu64", r["map"], r["ks"], r["vs"], r["op"], r["origin"], "b", r["extra"])
+        p("  %-16s %-7s %-7s %8d %8s %8s  %s" % (
+            r["map"], "%d/%d" % (r["ks"], r["vs"]), r["origin"], r["instr"],
+            b["instr"] if b else "-", b["instr"] - r["instr"] if b else "-",
+            "captured = operations" if b and b["note"] == "ok" else
+            (b["note"] if b else "no b")))
 p("")
 p("Reader: read(2) of a whole iterator, hash 4/8; a poll reads the records a")
 p("follower has not seen (the last ones) of a full ring")

@@ -9,17 +9,19 @@
 #     -i          interactive shell on this terminal (make vm)
 #     -c          count instructions: TCG with -icount shift=0 (benchmarks)
 #     -m MB       guest memory (default 2048)
+#     -s SMP      QEMU -smp argument (default 2; 2,maxcpus=64 for 64 possible)
 #     -t SECONDS  time limit (default 900)
 #     -l FILE     keep the console log there (default build/vm.log)
 set -uo pipefail
 
 HERE=$(dirname "$(realpath "$0")")
-INTERACTIVE=0 ICOUNT=0 MEM=2048 TIMEOUT=900 LOG=
-while getopts "icm:t:l:" o; do
+INTERACTIVE=0 ICOUNT=0 MEM=2048 SMP=2 TIMEOUT=900 LOG=
+while getopts "icm:s:t:l:" o; do
 	case $o in
 	i) INTERACTIVE=1 ;;
 	c) ICOUNT=1 ;;
 	m) MEM=$OPTARG ;;
+	s) SMP=$OPTARG ;;
 	t) TIMEOUT=$OPTARG ;;
 	l) LOG=$OPTARG ;;
 	*) exit 2 ;;
@@ -46,7 +48,7 @@ mkcmd() {
 
 qemu() {
 	local accel=$1 timeout=$2 log=$3
-	local args=(-kernel "$KERNEL" -initrd "$WORK/initrd" -m "$MEM" -smp 2
+	local args=(-kernel "$KERNEL" -initrd "$WORK/initrd" -m "$MEM" -smp "$SMP"
 		-no-reboot -display none -monitor none -nic none
 		-append "console=ttyS0 panic=-1 oops=panic nokaslr loglevel=5 $EXTRA_APPEND")
 	case $accel in

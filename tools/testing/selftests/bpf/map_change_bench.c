@@ -49,6 +49,14 @@ static const struct mtype mtypes[] = {
 
 static const __u32 sizes[][2] = { { 4, 8 }, { 16, 64 }, { 64, 256 } };
 
+/* "pcpu" mode: removals that copy every possible CPU's value */
+static const struct mtype pcpu_types[] = {
+	{ "percpu_hash", BPF_MAP_TYPE_PERCPU_HASH, 0, "htab_percpu_map_update_elem",
+	  "htab_map_delete_elem", true },
+	{ "lru_percpu_hash", BPF_MAP_TYPE_LRU_PERCPU_HASH, 0,
+	  "htab_lru_percpu_map_update_elem", "htab_lru_map_delete_elem", true },
+};
+
 struct bench {
 	struct map_change_bench *skel;
 	const struct mtype *mt;
@@ -350,6 +358,45 @@ static void bench_scale(void)
 	bench_close(&b);
 }
 
+/*
+ * A removal from a per-CPU map records every possible CPU's value, copied
+ * with IRQs off under the bucket lock: insert+delete pairs with recording
+ * off (a) and on (b), at as many possible CPUs as the boot has.
+ */
+static void bench_pcpu(void)
+{
+	static const __u32 psizes[][2] = { { 4, 8 }, { 64, 256 } };
+	int t, s, g, round;
+	char extra[32];
+	struct bench b;
+
+	snprintf(extra, sizeof(extra), "cpus=%d", ncpus);
+	for (t = 0; t < 2; t++) {
+		for (s = 0; s < 2; s++) {
+			if (bench_open(&b, &pcpu_types[t], psizes[s][0], psizes[s][1])) {
+				fprintf(stderr, "bench: %s %u/%u: setup failed\n",
+					pcpu_types[t].name, psizes[s][0], psizes[s][1]);
+				bench_close(&b);
+				continue;
+			}
+			b.nr_ops = 500;
+			for (g = 0; g < 2; g++) {
+				struct result r[2] = {};
+
+				for (round = 0; round < ROUNDS; round++) {
+					r[0].instr[round] = measure(&b, CFG_A, !g, true, 1024,
+								    &r[0].captured);
+					r[1].instr[round] = measure(&b, CFG_B, !g, true, 1024,
+								    &r[1].captured);
+				}
+				print_row(&b, "insdel", !g, CFG_A, &r[0], -1, extra);
+				print_row(&b, "insdel", !g, CFG_B, &r[1], 2 * b.nr_ops, extra);
+			}
+			bench_close(&b);
+		}
+	}
+}
+
 static __u64 read_all_ns(int iter_fd, long long *bytes)
 {
 	static char buf[1 << 16];
@@ -441,6 +488,11 @@ int main(int argc, char **argv)
 		libbpf_set_print(NULL);
 	printf("bench: kernel %s, %s, %d CPUs, %d rounds\n", kernel_name,
 	       patched ? "with map trace" : "without map trace", ncpus, ROUNDS);
+	if (argc > 2 && !strcmp(argv[2], "pcpu")) {
+		if (patched)
+			bench_pcpu();
+		return 0;
+	}
 	bench_matrix();
 	if (patched) {
 		bench_scale();
