@@ -51,10 +51,41 @@ void __bpf_map_trace_update(struct bpf_map *map, void *key, void *value,
 void bpf_map_trace_hook_linked(void *func, bool linked);
 u64 bpf_map_trace_mem_usage(const struct bpf_map *map);
 
+/*
+ * Does some map record, or is some program on a hook? The hash and array
+ * updates and deletes test this once, at their entry, and while it is
+ * false run a copy of their body that has no trace code at all.
+ */
+static __always_inline bool bpf_map_trace_active(void)
+{
+	return static_branch_unlikely(&bpf_map_trace_key);
+}
+
+/*
+ * The copy without trace code runs in an RCU read-side section, so that an
+ * attach that turns tracing on can wait for it with synchronize_rcu().
+ * Nearly every caller is in one already: under preemptible RCU, only
+ * sleepable programs (under RCU tasks trace) and callers with only BH or
+ * preemption disabled take rcu_read_lock() here. Without preemptible RCU,
+ * the copy cannot be preempted, and that is enough.
+ */
+static __always_inline bool bpf_map_trace_untraced_enter(void)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_RCU) || rcu_preempt_depth())
+		return false;
+	rcu_read_lock();
+	return true;
+}
+
+static __always_inline void bpf_map_trace_untraced_exit(bool locked)
+{
+	if (locked)
+		rcu_read_unlock();
+}
+
 static __always_inline bool bpf_map_trace_on(const struct bpf_map *map)
 {
-	return static_branch_unlikely(&bpf_map_trace_key) &&
-	       rcu_access_pointer(map->trace_ring);
+	return bpf_map_trace_active() && rcu_access_pointer(map->trace_ring);
 }
 
 /*
@@ -98,7 +129,7 @@ static __always_inline void bpf_map_trace_update(struct bpf_map *map,
 						 void *key, void *value,
 						 u32 nr_percpu, u64 flags)
 {
-	if (static_branch_unlikely(&bpf_map_trace_key))
+	if (bpf_map_trace_active())
 		__bpf_map_trace_update(map, key, value, nr_percpu, flags);
 }
 
@@ -106,19 +137,20 @@ static __always_inline void bpf_map_trace_update(struct bpf_map *map,
  * Mark the bpf() syscall's map operations (the operation itself, not the
  * copies from and to user memory), so that records tell their origin. A
  * program that runs nested in the operation, in task context, has its own
- * current->bpf_ctx; one in interrupt context is not in_task().
+ * current->bpf_ctx; one in interrupt context is not in_task(). Marks do
+ * not nest: no map operation issues another bpf() command (bpf_sys_bpf()
+ * runs from BPF_PROG_TEST_RUN), and the batch removals of hash maps mark
+ * their records outside any other mark.
  */
-static inline bool bpf_map_trace_syscall_enter(void)
+static inline void bpf_map_trace_syscall_enter(void)
 {
-	bool old = current->in_bpf_map_syscall;
-
+	lockdep_assert_once(!current->in_bpf_map_syscall);
 	current->in_bpf_map_syscall = 1;
-	return old;
 }
 
-static inline void bpf_map_trace_syscall_exit(bool old)
+static inline void bpf_map_trace_syscall_exit(void)
 {
-	current->in_bpf_map_syscall = old;
+	current->in_bpf_map_syscall = 0;
 }
 #else
 static inline u64 bpf_map_trace_mem_usage(const struct bpf_map *map)

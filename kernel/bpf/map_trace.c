@@ -87,9 +87,25 @@ noinline __noipa void bpf_map_trace_delete_elem(struct bpf_map *map,
 }
 
 /*
+ * An update or delete tests bpf_map_trace_key at its entry and, if it was
+ * off, runs a copy of its body with no trace code to its end, in an RCU
+ * read-side section (bpf_map_trace_untraced_enter()). A traced writer
+ * tests for the ring after its change. Before an attach returns, wait for
+ * both kinds: then a change in flight is either recorded or visible to a
+ * lookup made after the attach, and every change begun after it is
+ * recorded and seen by the hooks. RCU readers never wait on the mutexes
+ * held here (tr->mutex), nor does a sleepable caller hold rcu_read_lock().
+ */
+static void map_trace_wait_writers(void)
+{
+	synchronize_rcu();
+}
+
+/*
  * Called by the BPF trampoline, under its mutex, after a program was
  * linked to @func or unlinked from it: the call sites call the hooks only
- * while some program is attached to one.
+ * while some program is attached to one. Waits for an RCU grace period
+ * after a link.
  */
 void bpf_map_trace_hook_linked(void *func, bool linked)
 {
@@ -99,6 +115,7 @@ void bpf_map_trace_hook_linked(void *func, bool linked)
 	if (linked) {
 		static_branch_inc(&bpf_map_trace_key);
 		static_branch_inc(&bpf_map_trace_hook_key);
+		map_trace_wait_writers();
 	} else {
 		static_branch_dec(&bpf_map_trace_hook_key);
 		static_branch_dec(&bpf_map_trace_key);
@@ -572,6 +589,8 @@ static int map_trace_enable(struct bpf_map *map, u32 entries)
 	/* never published: nobody else has seen it */
 	if (new)
 		map_trace_ring_free(new);
+	if (!err)
+		map_trace_wait_writers();
 	return err;
 }
 

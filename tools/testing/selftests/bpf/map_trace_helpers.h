@@ -30,6 +30,27 @@ static inline int read_all(int fd, void *buf, int size)
 }
 
 /*
+ * One read() session of an iterator link: the records present when it
+ * started, rec_size bytes each; returns their number or -errno.
+ */
+static inline int read_iter_recs(struct bpf_link *link, void *buf, int size,
+				 int rec_size)
+{
+	int fd, len;
+
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	len = read_all(fd, buf, size);
+	close(fd);
+	if (len < 0)
+		return len;
+	if (len % rec_size)
+		return -EIO;
+	return len / rec_size;
+}
+
+/*
  * Attach a map iterator (bpf_map_change, or bpf_map_elem with entries 0)
  * to a map; entries sizes a new change ring, 0 for the default.
  */

@@ -35,18 +35,7 @@ static int nr_cpus;
 /* One read() session of the iterator: the records present when it started. */
 static int read_recs(struct bpf_link *link)
 {
-	int fd, len;
-
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0)
-		return -errno;
-	len = read_all(fd, recs, sizeof(recs));
-	close(fd);
-	if (len < 0)
-		return len;
-	if (len % sizeof(recs[0]))
-		return -EIO;
-	return len / sizeof(recs[0]);
+	return read_iter_recs(link, recs, sizeof(recs), sizeof(recs[0]));
 }
 
 static int prog_write(struct map_change *skel, __u32 target, __u32 op,

@@ -45,18 +45,7 @@ static __u64 now_ns(void)
 /* One read() session of an iterator: the records present when it started. */
 static int read_recs(struct bpf_link *link, struct change_rec *recs, int max)
 {
-	int fd, len;
-
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0)
-		return -errno;
-	len = read_all(fd, recs, max * sizeof(*recs));
-	close(fd);
-	if (len < 0)
-		return len;
-	if (len % sizeof(*recs))
-		return -EIO;
-	return len / sizeof(*recs);
+	return read_iter_recs(link, recs, max * sizeof(*recs), sizeof(*recs));
 }
 
 static struct map_change_core *open_core(__u64 lock_tag)
@@ -692,6 +681,81 @@ out:
 }
 
 /*
+ * attach_inflight: an update that entered before the ring was attached and
+ * makes its change after the attach returned is recorded. The update is
+ * held inside the LRU update (fentry on bpf_lru_pop_free) while the ring
+ * is attached, then released. An attach may instead wait for it: then
+ * the change came before the attach returned, and is not recorded.
+ */
+struct inflight {
+	struct map_change_core *skel;
+	int err;
+};
+
+static void *inflight_update(void *arg)
+{
+	struct inflight *in = arg;
+	__u32 k = 7;
+	__u64 v = 70;
+
+	in->skel->bss->hold_tid = syscall(SYS_gettid);
+	in->err = bpf_map_update_elem(bpf_map__fd(in->skel->maps.inflight_map),
+				      &k, &v, BPF_ANY);
+	return NULL;
+}
+
+static void test_attach_inflight(struct map_change *mc)
+{
+	struct bpf_link *hold = NULL, *done = NULL, *link = NULL;
+	struct inflight in = {};
+	struct change_rec recs[4];
+	__u32 before_attach = 0;
+	pthread_t th;
+	int n, i;
+
+	in.skel = open_core(0);
+	if (!in.skel)
+		return;
+	hold = bpf_program__attach(in.skel->progs.hold_lru_pop);
+	done = bpf_program__attach(in.skel->progs.held_update_done);
+	if (!ASSERT_OK_PTR(hold, "attach hold") ||
+	    !ASSERT_OK_PTR(done, "attach done"))
+		goto out;
+	if (!ASSERT_OK(pthread_create(&th, NULL, inflight_update, &in), "thread"))
+		goto out;
+	for (i = 0; i < 500 && !READ_ONCE(in.skel->bss->held); i++)
+		usleep(10000);
+	if (ASSERT_EQ(READ_ONCE(in.skel->bss->held), 1, "update held")) {
+		link = attach_map_iter(mc->progs.dump_u64,
+				       bpf_map__fd(in.skel->maps.inflight_map), 0);
+		ASSERT_OK_PTR(link, "attach ring");
+		before_attach = READ_ONCE(in.skel->bss->updated);
+	}
+	WRITE_ONCE(in.skel->bss->release, 1);
+	pthread_join(th, NULL);
+	ASSERT_OK(in.err, "update");
+	if (!link)
+		goto out;
+	n = read_recs(link, recs, ARRAY_SIZE(recs));
+	printf("%s: the update ended %s the attach returned\n", __func__,
+	       before_attach ? "before" : "after");
+	if (before_attach) {
+		ASSERT_EQ(n, 0, "an update before the attach is not recorded");
+		goto out;
+	}
+	if (ASSERT_EQ(n, 1, "the held update is recorded")) {
+		ASSERT_EQ(recs[0].op, UPD, "op");
+		ASSERT_EQ(recs[0].key, 7, "key");
+		ASSERT_EQ(recs[0].val[0], 70, "value");
+	}
+out:
+	bpf_link__destroy(link);
+	bpf_link__destroy(done);
+	bpf_link__destroy(hold);
+	map_change_core__destroy(in.skel);
+}
+
+/*
  * small_ring_churn: writers on every CPU keep lapping a 2-entry ring while
  * the reader attaches and detaches a second link and reads through the
  * first one. A read must not wait for records that will never be
@@ -838,6 +902,9 @@ void test_map_change_core(void)
 	mc = map_change__open_and_load();
 	if (!ASSERT_OK_PTR(mc, "map_change open_and_load"))
 		return;
+	/* first: other subtests' rings would make the update a traced one */
+	if (test__start_subtest("attach_inflight"))
+		test_attach_inflight(mc);
 	if (test__start_subtest("origin_nested"))
 		test_origin_nested(mc);
 	if (test__start_subtest("notrace_writers"))

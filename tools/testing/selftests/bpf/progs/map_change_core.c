@@ -136,3 +136,46 @@ int churn_write(struct __sk_buff *skb)
 	__sync_fetch_and_add(&churn_updates, ok);
 	return 0;
 }
+
+/*
+ * attach_inflight: an LRU update from thread hold_tid is held inside the
+ * update, past the entry and before the change, until the test releases
+ * it or hold_max_ns passed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} inflight_map SEC(".maps");
+
+__u32 hold_tid, held, release, updated;
+__u64 hold_max_ns = 1000000000;
+
+static int hold_cb(__u32 i, __u64 *start)
+{
+	return release || bpf_ktime_get_ns() - *start > hold_max_ns;
+}
+
+SEC("fentry/bpf_lru_pop_free")
+int BPF_PROG(hold_lru_pop)
+{
+	__u64 start;
+
+	if ((__u32)bpf_get_current_pid_tgid() != hold_tid || held)
+		return 0;
+	held = 1;
+	start = bpf_ktime_get_ns();
+	bpf_loop(1 << 23, hold_cb, &start, 0);
+	held = 2;
+	return 0;
+}
+
+/* the held update made its change and returned, still under RCU */
+SEC("fexit/htab_lru_map_update_elem")
+int BPF_PROG(held_update_done)
+{
+	if ((__u32)bpf_get_current_pid_tgid() == hold_tid)
+		updated = 1;
+	return 0;
+}
