@@ -62,22 +62,24 @@ static __always_inline bool bpf_map_trace_active(void)
 }
 
 /*
- * The copy without trace code runs in an RCU read-side section, so that an
- * attach that turns tracing on can wait for it with synchronize_rcu().
- * Nearly every caller is in one already: under preemptible RCU, only
- * sleepable programs (under RCU tasks trace) and callers with only BH or
- * preemption disabled take rcu_read_lock() here. Without preemptible RCU,
- * the copy cannot be preempted, and that is enough.
+ * An update or delete tests bpf_map_trace_active() and runs its body in an
+ * RCU read-side section, so that an attach can wait for it with
+ * synchronize_rcu(). Callers in one already (rcu_read_lock(), or with
+ * preemption, BH or IRQs disabled) take nothing under preemptible RCU;
+ * sleepable programs, under RCU tasks trace only, take rcu_read_lock().
+ * Without preemptible RCU, that is preempt_disable(): no code unless
+ * CONFIG_PREEMPT_COUNT.
  */
-static __always_inline bool bpf_map_trace_untraced_enter(void)
+static __always_inline bool bpf_map_trace_writer_enter(void)
 {
-	if (!IS_ENABLED(CONFIG_PREEMPT_RCU) || rcu_preempt_depth())
+	if (IS_ENABLED(CONFIG_PREEMPT_RCU) &&
+	    (rcu_preempt_depth() || !preemptible()))
 		return false;
 	rcu_read_lock();
 	return true;
 }
 
-static __always_inline void bpf_map_trace_untraced_exit(bool locked)
+static __always_inline void bpf_map_trace_writer_exit(bool locked)
 {
 	if (locked)
 		rcu_read_unlock();

@@ -88,13 +88,14 @@ noinline __noipa void bpf_map_trace_delete_elem(struct bpf_map *map,
 
 /*
  * An update or delete tests bpf_map_trace_key at its entry and, if it was
- * off, runs a copy of its body with no trace code to its end, in an RCU
- * read-side section (bpf_map_trace_untraced_enter()). A traced writer
- * tests for the ring after its change. Before an attach returns, wait for
- * both kinds: then a change in flight is either recorded or visible to a
- * lookup made after the attach, and every change begun after it is
- * recorded and seen by the hooks. RCU readers never wait on the mutexes
- * held here (tr->mutex), nor does a sleepable caller hold rcu_read_lock().
+ * off, runs a copy of its body with no trace code to its end; a traced one
+ * tests for the ring after its change. Both run in an RCU read-side
+ * section (bpf_map_trace_writer_enter()): before an attach returns, wait
+ * for them. Then a change in flight is recorded or visible to a lookup
+ * made after the attach, and every change begun after it is recorded and
+ * seen by the hooks. No attach path runs in an RCU read-side section (the
+ * verifier keeps bpf_sys_bpf() out of them), and RCU readers never wait
+ * on the mutexes held here (tr->mutex).
  */
 static void map_trace_wait_writers(void)
 {

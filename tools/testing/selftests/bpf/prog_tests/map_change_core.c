@@ -681,30 +681,39 @@ out:
 }
 
 /*
- * attach_inflight: an update that entered before the ring was attached and
- * makes its change after the attach returned is recorded. The update is
- * held inside the LRU update (fentry on bpf_lru_pop_free) while the ring
- * is attached, then released. An attach may instead wait for it: then
- * the change came before the attach returned, and is not recorded.
+ * attach_inflight: an update in flight during the attach of a ring is
+ * recorded, or made its change before the attach returned. The update,
+ * from the syscall or from a sleepable program, is held inside the LRU
+ * update (fentry on bpf_lru_pop_free) while the ring is attached, then
+ * released. The kernel's attach waits for it: it ends before.
  */
 struct inflight {
 	struct map_change_core *skel;
+	bool sleepable;
 	int err;
 };
 
 static void *inflight_update(void *arg)
 {
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
 	struct inflight *in = arg;
 	__u32 k = 7;
 	__u64 v = 70;
 
 	in->skel->bss->hold_tid = syscall(SYS_gettid);
-	in->err = bpf_map_update_elem(bpf_map__fd(in->skel->maps.inflight_map),
-				      &k, &v, BPF_ANY);
+	if (!in->sleepable) {
+		in->err = bpf_map_update_elem(bpf_map__fd(in->skel->maps.inflight_map),
+					      &k, &v, BPF_ANY);
+		return NULL;
+	}
+	in->err = bpf_prog_test_run_opts(bpf_program__fd(in->skel->progs.inflight_sys),
+					 &topts);
+	if (!in->err)
+		in->err = topts.retval;
 	return NULL;
 }
 
-static void test_attach_inflight(struct map_change *mc)
+static void test_attach_inflight(struct map_change *mc, bool sleepable)
 {
 	struct bpf_link *hold = NULL, *done = NULL, *link = NULL;
 	struct inflight in = {};
@@ -713,6 +722,7 @@ static void test_attach_inflight(struct map_change *mc)
 	pthread_t th;
 	int n, i;
 
+	in.sleepable = sleepable;
 	in.skel = open_core(0);
 	if (!in.skel)
 		return;
@@ -904,7 +914,9 @@ void test_map_change_core(void)
 		return;
 	/* first: other subtests' rings would make the update a traced one */
 	if (test__start_subtest("attach_inflight"))
-		test_attach_inflight(mc);
+		test_attach_inflight(mc, false);
+	if (test__start_subtest("attach_inflight_sleepable"))
+		test_attach_inflight(mc, true);
 	if (test__start_subtest("origin_nested"))
 		test_origin_nested(mc);
 	if (test__start_subtest("notrace_writers"))

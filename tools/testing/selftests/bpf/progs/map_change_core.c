@@ -140,7 +140,7 @@ int churn_write(struct __sk_buff *skb)
 /*
  * attach_inflight: an LRU update from thread hold_tid is held inside the
  * update, past the entry and before the change, until the test releases
- * it or hold_max_ns passed.
+ * it, hold_max_ns passed or bpf_loop() ran out of iterations.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -178,4 +178,14 @@ int BPF_PROG(held_update_done)
 	if ((__u32)bpf_get_current_pid_tgid() == hold_tid)
 		updated = 1;
 	return 0;
+}
+
+/* attach_inflight from a sleepable program: the same update */
+SEC("syscall")
+int inflight_sys(void *ctx)
+{
+	__u32 k = 7;
+	__u64 v = 70;
+
+	return bpf_map_update_elem(&inflight_map, &k, &v, BPF_ANY);
 }
