@@ -154,37 +154,37 @@ static void test_btf_hash(struct map_history_btf *skel)
 	bpf_map_delete_elem(fd, &k1);
 
 	if (ASSERT_OK(run(0, "bpftool map history id %u", id), "history plain")) {
-		ASSERT_OK_PTR(strstr(out, "seq 0 "), "plain seq 0");
-		ASSERT_OK_PTR(strstr(out, "seq 2 "), "plain seq 2");
+		ASSERT_HAS_SUBSTR(out, "seq 0 ", "plain seq 0");
+		ASSERT_HAS_SUBSTR(out, "seq 2 ", "plain seq 2");
 		ASSERT_EQ(count_str(out, " update "), 2, "plain updates");
 		ASSERT_EQ(count_str(out, " delete "), 1, "plain deletes");
 		ASSERT_EQ(count_str(out, "(test_progs)"), 3, "plain comm");
-		ASSERT_OK_PTR(strstr(out, "\"b\": 4"), "plain BTF key");
-		ASSERT_OK_PTR(strstr(out, "\"x\": 20"), "plain BTF value");
+		ASSERT_HAS_SUBSTR(out, "\"b\": 4", "plain BTF key");
+		ASSERT_HAS_SUBSTR(out, "\"x\": 20", "plain BTF value");
 	}
 	if (ASSERT_OK(run(0, "bpftool -j map history id %u", id), "history json")) {
 		ASSERT_TRUE(json_valid(out), "json parses");
 		ASSERT_EQ(count_str(out, "\"seq\":"), 3, "json records");
-		ASSERT_OK_PTR(strstr(out, "\"seq\":1,\"lost\":0,"), "json seq 1");
-		ASSERT_OK_PTR(strstr(out, "\"op\":\"update\",\"flags\":1,\"origin\":\"syscall\""),
-			      "json op, flags, origin");
-		ASSERT_OK_PTR(strstr(out, "\"comm\":\"test_progs\""), "json comm");
-		ASSERT_OK_PTR(strstr(out, "\"formatted\":{\"key\":{\"a\":1,\"b\":2},"
-				     "\"value\":{\"x\":10,\"y\":11,\"z\":12}}"),
-			      "json formatted");
-		ASSERT_OK_PTR(strstr(out, "\"key\":[\"0x03\",\"0x00\""), "json hex key");
+		ASSERT_HAS_SUBSTR(out, "\"seq\":1,\"lost\":0,", "json seq 1");
+		ASSERT_HAS_SUBSTR(out, "\"op\":\"update\",\"flags\":1,\"origin\":\"syscall\"",
+				  "json op, flags, origin");
+		ASSERT_HAS_SUBSTR(out, "\"comm\":\"test_progs\"", "json comm");
+		ASSERT_HAS_SUBSTR(out, "\"formatted\":{\"key\":{\"a\":1,\"b\":2},"
+				       "\"value\":{\"x\":10,\"y\":11,\"z\":12}}",
+				  "json formatted");
+		ASSERT_HAS_SUBSTR(out, "\"key\":[\"0x03\",\"0x00\"", "json hex key");
 	}
 	if (ASSERT_OK(run(0, "bpftool -p map history id %u", id), "history pretty"))
 		ASSERT_TRUE(json_valid(out), "pretty json parses");
 
 	/* link show: the pinned history link with its map and ring size */
 	if (ASSERT_OK(run(0, "bpftool link show pinned %s", HIST_PIN), "link show")) {
-		ASSERT_OK_PTR(strstr(out, "target_name bpf_map_change"), "link target");
-		ASSERT_OK_PTR(strstr(out, "ring_entries 4096"), "link ring_entries");
+		ASSERT_HAS_SUBSTR(out, "target_name bpf_map_change", "link target");
+		ASSERT_HAS_SUBSTR(out, "ring_entries 4096", "link ring_entries");
 	}
 	if (ASSERT_OK(run(0, "bpftool -j link show pinned %s", HIST_PIN), "link show -j")) {
 		ASSERT_TRUE(json_valid(out), "link json parses");
-		ASSERT_OK_PTR(strstr(out, "\"ring_entries\":4096"), "link json ring_entries");
+		ASSERT_HAS_SUBSTR(out, "\"ring_entries\":4096", "link json ring_entries");
 	}
 	unlink(HIST_PIN);
 	/* recording stops once the unpinned link is released */
@@ -217,12 +217,12 @@ static void test_percpu(struct map_history_btf *skel)
 
 	if (ASSERT_OK(run(0, "bpftool -j map history id %u", id), "history json")) {
 		ASSERT_TRUE(json_valid(out), "json parses");
-		ASSERT_OK_PTR(strstr(out, "\"formatted\":{\"key\":7,\"values\":"
-				     "[{\"cpu\":0,\"value\":500},{\"cpu\":1,\"value\":501}"),
-			      "syscall record: every CPU's value");
-		ASSERT_OK_PTR(strstr(out, "\"origin\":\"prog\""), "prog origin");
-		ASSERT_OK_PTR(strstr(out, "\"formatted\":{\"key\":7,\"value\":77}"),
-			      "program record: one CPU's value");
+		ASSERT_HAS_SUBSTR(out, "\"formatted\":{\"key\":7,\"values\":"
+				       "[{\"cpu\":0,\"value\":500},{\"cpu\":1,\"value\":501}",
+				  "syscall record: every CPU's value");
+		ASSERT_HAS_SUBSTR(out, "\"origin\":\"prog\"", "prog origin");
+		ASSERT_HAS_SUBSTR(out, "\"formatted\":{\"key\":7,\"value\":77}",
+				  "program record: one CPU's value");
 	}
 	unlink(HIST_PIN);
 	ASSERT_EQ(wait_memlock(fd, base), base, "recording stopped");
@@ -245,8 +245,8 @@ static void test_no_btf(void)
 		ASSERT_STREQ(out, "null\n", "pin prints null");
 		bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 		if (ASSERT_OK(run(0, "bpftool map history id %u", id), "history"))
-			ASSERT_OK_PTR(strstr(out, "key: 01 00 00 00  value: 2a 00 00 00 00 00 00 00"),
-				      "hex key and value");
+			ASSERT_HAS_SUBSTR(out, "key: 01 00 00 00  value: 2a 00 00 00 00 00 00 00",
+					  "hex key and value");
 		if (ASSERT_OK(run(0, "bpftool -j map history id %u", id), "history -j")) {
 			ASSERT_TRUE(json_valid(out), "json parses");
 			ASSERT_NULL(strstr(out, "formatted"), "no formatted without BTF");
@@ -308,7 +308,7 @@ static void test_follow_one(struct map_history_btf *skel, bool json, __u64 x)
 	ASSERT_GT(map_memlock(fd), base, "follow attached");
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 	follow_until(pfd[0], &len, want);
-	ASSERT_OK_PTR(strstr(out, want), "follow shows the new change");
+	ASSERT_HAS_SUBSTR(out, want, "follow shows the new change");
 	/* a later poll shows the next change, and not the first again */
 	v.x += 1000;
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
@@ -340,28 +340,28 @@ static void test_errors(struct map_history_btf *skel)
 	int qfd;
 
 	ASSERT_NEQ(run(0, "bpftool map history id 999999"), 0, "no such map");
-	ASSERT_OK_PTR(strstr(out, "No such file or directory"), "no such map message");
+	ASSERT_HAS_SUBSTR(out, "No such file or directory", "no such map message");
 
 	qfd = bpf_map_create(BPF_MAP_TYPE_QUEUE, "queue", 0, 8, 4, NULL);
 	if (ASSERT_GE(qfd, 0, "queue map")) {
 		ASSERT_NEQ(run(0, "bpftool map history id %u", map_id(qfd)), 0,
 			   "unsupported type");
-		ASSERT_OK_PTR(strstr(out, "map type not supported"), "unsupported message");
+		ASSERT_HAS_SUBSTR(out, "map type not supported", "unsupported message");
 		close(qfd);
 	}
 
 	/* refused at the map lookup already: bpf() needs privileges here */
 	ASSERT_NEQ(run(65534, "bpftool map history id %u", id), 0, "unprivileged");
-	ASSERT_OK_PTR(strstr(out, "Operation not permitted"), "unprivileged message");
+	ASSERT_HAS_SUBSTR(out, "Operation not permitted", "unprivileged message");
 	ASSERT_NEQ(run(0, "bpftool map history id %u entries 4294967296", id), 0,
 		   "entries past 32 bits");
-	ASSERT_OK_PTR(strstr(out, "can't parse"), "entries past 32 bits message");
+	ASSERT_HAS_SUBSTR(out, "can't parse", "entries past 32 bits message");
 	ASSERT_NEQ(run(0, "bpftool map history id %u entries", id), 0, "missing entries");
-	ASSERT_OK_PTR(strstr(out, "needs at least 1 arguments"), "missing entries message");
+	ASSERT_HAS_SUBSTR(out, "needs at least 1 arguments", "missing entries message");
 	ASSERT_NEQ(run(0, "bpftool map history id %u bogus", id), 0, "bad argument");
-	ASSERT_OK_PTR(strstr(out, "expected 'entries', 'pin' or 'follow'"), "bad argument message");
+	ASSERT_HAS_SUBSTR(out, "expected 'entries', 'pin' or 'follow'", "bad argument message");
 	ASSERT_NEQ(run(0, "bpftool map history id %u entries 3", id), 0, "bad entries");
-	ASSERT_OK_PTR(strstr(out, "Invalid argument"), "bad entries message");
+	ASSERT_HAS_SUBSTR(out, "Invalid argument", "bad entries message");
 }
 
 void test_bpftool_map_history(void)

@@ -594,8 +594,6 @@ static void test_fuzz(void)
 			if (!links[slot]) {
 				links[slot] = attach_dump(skel, maps[m],
 							  rand_r(&rs) % 2 ? 0 : entries);
-				if (!links[slot])
-					links[slot] = NULL;
 			}
 			break;
 		case 1:
