@@ -20,9 +20,11 @@ for k in patched unpatched; do
 		exit 1
 	fi
 done
-# Per-CPU removals copy every possible CPU's value: once more at 64.
-echo "bench: patched kernel, 64 possible CPUs (console: $OUT/pcpu64.log)"
-if ! "$HERE/run-vm.sh" -c -s 2,maxcpus=64 -t 3000 -l "$OUT/pcpu64.log" \
+# Per-CPU removals copy every possible CPU's value: once more at 64. Linux
+# counts QEMU's hotpluggable CPUs as possible only under a hypervisor it
+# knows, not TCG: boot 64 vCPUs (idle but for the benchmark's thread).
+echo "bench: patched kernel, 64 CPUs (console: $OUT/pcpu64.log)"
+if ! "$HERE/run-vm.sh" -c -s 64 -t 3000 -l "$OUT/pcpu64.log" \
 		"$KPATCHED" "$INITRD" "map_change_bench pcpu64 pcpu" > /dev/null ||
 	! grep -q "^BENCH," "$OUT/pcpu64.log"; then
 	echo "bench: no figures from the 64-CPU boot (see $OUT/pcpu64.log)" >&2

@@ -99,7 +99,7 @@ for r in rows:
 pcpu = [r for r in rows if r["kernel"] == "pcpu64" and r["cfg"] == "a"]
 if pcpu:
     p("")
-    p("Per-CPU removals at %s possible CPUs (one more boot, -smp 2,maxcpus=64):" %
+    p("Per-CPU removals at %s possible CPUs (one more boot, -smp 64):" %
       pcpu[0]["extra"].split("=")[1])
     p("a delete records every possible CPU's value, copied with IRQs off under")
     p("the bucket lock; eviction copies the same way. Insert+delete pairs:")

@@ -9,7 +9,7 @@
 #     -i          interactive shell on this terminal (make vm)
 #     -c          count instructions: TCG with -icount shift=0 (benchmarks)
 #     -m MB       guest memory (default 2048)
-#     -s SMP      QEMU -smp argument (default 2; 2,maxcpus=64 for 64 possible)
+#     -s SMP      QEMU -smp argument (default 2)
 #     -t SECONDS  time limit (default 900)
 #     -l FILE     keep the console log there (default build/vm.log)
 set -uo pipefail
