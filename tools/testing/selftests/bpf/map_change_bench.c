@@ -163,6 +163,18 @@ static void bench_close(struct bench *b)
 		close(b->fd);
 }
 
+/* bench_open() for a table of 500 operations per round; says why not */
+static int bench_setup(struct bench *b, const struct mtype *mt, __u32 ks, __u32 vs)
+{
+	if (bench_open(b, mt, ks, vs)) {
+		fprintf(stderr, "bench: %s %u/%u: setup failed\n", mt->name, ks, vs);
+		bench_close(b);
+		return -1;
+	}
+	b->nr_ops = 500;
+	return 0;
+}
+
 /* run nr_ops updates (or insert+delete pairs); instructions per op */
 static __u64 run_ops(struct bench *b, bool prog, bool insdel, int nr)
 {
@@ -284,13 +296,8 @@ static void bench_matrix(void)
 
 	for (t = 0; t < (int)(sizeof(mtypes) / sizeof(mtypes[0])); t++) {
 		for (s = 0; s < 3; s++) {
-			if (bench_open(&b, &mtypes[t], sizes[s][0], sizes[s][1])) {
-				fprintf(stderr, "bench: %s %u/%u: setup failed\n",
-					mtypes[t].name, sizes[s][0], sizes[s][1]);
-				bench_close(&b);
+			if (bench_setup(&b, &mtypes[t], sizes[s][0], sizes[s][1]))
 				continue;
-			}
-			b.nr_ops = 500;
 			for (o = 0; o < 2; o++) {
 				bool insdel = o;
 
@@ -329,9 +336,8 @@ static void bench_scale(void)
 	char extra[32];
 	struct bench b;
 
-	if (bench_open(&b, &mtypes[0], 4, 8))
+	if (bench_setup(&b, &mtypes[0], 4, 8))
 		return;
-	b.nr_ops = 500;
 	for (i = 0; i < 3; i++) {
 		memset(&r, 0, sizeof(r));
 		for (round = 0; round < ROUNDS; round++)
@@ -373,13 +379,8 @@ static void bench_pcpu(void)
 	snprintf(extra, sizeof(extra), "cpus=%d", ncpus);
 	for (t = 0; t < 2; t++) {
 		for (s = 0; s < 2; s++) {
-			if (bench_open(&b, &pcpu_types[t], psizes[s][0], psizes[s][1])) {
-				fprintf(stderr, "bench: %s %u/%u: setup failed\n",
-					pcpu_types[t].name, psizes[s][0], psizes[s][1]);
-				bench_close(&b);
+			if (bench_setup(&b, &pcpu_types[t], psizes[s][0], psizes[s][1]))
 				continue;
-			}
-			b.nr_ops = 500;
 			for (g = 0; g < 2; g++) {
 				struct result r[2] = {};
 
