@@ -62,13 +62,27 @@ static __always_inline bool bpf_map_trace_active(void)
 }
 
 /*
- * An update or delete tests bpf_map_trace_active() and runs its body in an
- * RCU read-side section, so that an attach can wait for it with
- * synchronize_rcu(). Callers in one already (rcu_read_lock(), or with
- * preemption, BH or IRQs disabled) take nothing under preemptible RCU;
- * sleepable programs, under RCU tasks trace only, take rcu_read_lock().
- * Without preemptible RCU, that is preempt_disable(): no code unless
- * CONFIG_PREEMPT_COUNT.
+ * Must an update or delete run its traced copy? While anything listens,
+ * and under preemptible RCU for a caller outside any RCU read-side section
+ * (a sleepable program): its traced copy tests the keys again inside
+ * bpf_map_trace_writer_enter(). Every other caller tests the key inside an
+ * RCU read-side section of its own (rcu_read_lock(), or preemption, BH or
+ * IRQs disabled; without preemptible RCU, any code that does not
+ * schedule), so an attach that turns the key on and then waits with
+ * synchronize_rcu() waits for the untraced copies that missed it.
+ */
+static __always_inline bool bpf_map_trace_writer_traced(void)
+{
+	return bpf_map_trace_active() ||
+	       (IS_ENABLED(CONFIG_PREEMPT_RCU) && !rcu_preempt_depth() &&
+		preemptible());
+}
+
+/*
+ * The traced copies run in an RCU read-side section: for the ring's
+ * pointer, and for the attach to wait for. Callers in one already take
+ * nothing under preemptible RCU. Without preemptible RCU, rcu_read_lock()
+ * is preempt_disable(): no code unless CONFIG_PREEMPT_COUNT.
  */
 static __always_inline bool bpf_map_trace_writer_enter(void)
 {

@@ -29,6 +29,7 @@
 #include <linux/rcupdate_trace.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/unaligned.h>
 
 #define MAP_TRACE_BUSY		BIT_ULL(63)
 #define MAP_TRACE_CLOSED	BIT_ULL(62)
@@ -211,6 +212,25 @@ static __always_inline void map_trace_zero_fields(const struct bpf_map *map,
 }
 
 /*
+ * Keys and values of 4 and 8 bytes, the common ones, without a call to
+ * memcpy(): a record is mostly small copies. @src may be a program's stack.
+ */
+static __always_inline void map_trace_copy(void *dst, const void *src,
+					   u32 size)
+{
+	switch (size) {
+	case 4:
+		put_unaligned(get_unaligned((const u32 *)src), (u32 *)dst);
+		break;
+	case 8:
+		put_unaligned(get_unaligned((const u64 *)src), (u64 *)dst);
+		break;
+	default:
+		memcpy(dst, src, size);
+	}
+}
+
+/*
  * Copy @n values: one value is value_size bytes (a program's buffer may end
  * there), several are the syscall's per-CPU layout of 8-byte-rounded values.
  */
@@ -219,6 +239,10 @@ static __always_inline void map_trace_copy_values(struct bpf_map *map,
 {
 	u32 stride = round_up(map->value_size, 8), i;
 
+	if (n <= 1 && IS_ERR_OR_NULL(map->record)) {
+		map_trace_copy(dst, src, map->value_size);
+		return;
+	}
 	if (n <= 1) {
 		copy_map_value(map, dst, src);
 		map_trace_zero_fields(map, dst);
@@ -351,7 +375,7 @@ map_trace_begin(struct bpf_map *map, struct bpf_map_trace_ring **ringp,
 	if (!slot)
 		return NULL;
 	map_trace_fill_hdr(&slot->hdr, map, *seqp, op, flags, nr_percpu);
-	memcpy(slot->data, key, map->key_size);
+	map_trace_copy(slot->data, key, map->key_size);
 	*ringp = ring;
 	return slot;
 }
@@ -368,8 +392,9 @@ static __always_inline void map_trace_publish(struct map_trace_slot *slot,
  * them (notrace, NOKPROBE_SYMBOL), or a program on them that changes the
  * same map would deadlock.
  */
-notrace void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
-				    void *value, u32 nr_percpu, u64 flags)
+static __always_inline void map_trace_record(struct bpf_map *map, u32 op,
+					     void *key, void *value,
+					     u32 nr_percpu, u64 flags)
 {
 	struct bpf_map_trace_ring *ring;
 	struct map_trace_slot *slot;
@@ -384,6 +409,12 @@ notrace void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
 		map_trace_publish(slot, seq);
 	}
 	preempt_enable_notrace();
+}
+
+notrace void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
+				    void *value, u32 nr_percpu, u64 flags)
+{
+	map_trace_record(map, op, key, value, nr_percpu, flags);
 }
 
 NOKPROBE_SYMBOL(__bpf_map_trace_record);
@@ -452,8 +483,8 @@ notrace void __bpf_map_trace_update(struct bpf_map *map, void *key,
 				    void *value, u32 nr_percpu, u64 flags)
 {
 	if (rcu_access_pointer(map->trace_ring))
-		__bpf_map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value,
-				       nr_percpu, flags);
+		map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value,
+				 nr_percpu, flags);
 	bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
 }
 
