@@ -1,25 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-#   bench.sh KERNEL_PATCHED KERNEL_UNPATCHED INITRAMFS OUTDIR
+#   bench.sh KERNEL_PATCHED KERNEL_UNPATCHED INITRAMFS OUTDIR [quick]
 # make bench: map_change_bench on the release kernel with and without the
 # series, each in one boot of QEMU TCG with -icount shift=0 (guest ns =
 # instructions), then the report (text, CSV, plots) in OUTDIR.
 set -euo pipefail
 HERE=$(dirname "$(realpath "$0")")
-KPATCHED=$1 KBASE=$2 INITRD=$3 OUT=$4
+KPATCHED=$1 KBASE=$2 INITRD=$3 OUT=$4 MODE=${5:-}
 mkdir -p "$OUT"
 for k in patched unpatched; do
 	kern=$KPATCHED
 	[ $k = unpatched ] && kern=$KBASE
 	echo "bench: $k kernel under -icount shift=0 (console: $OUT/$k.log)"
 	"$HERE/run-vm.sh" -c -t 5000 -l "$OUT/$k.log" "$kern" "$INITRD" \
-		"map_change_bench $k" > /dev/null
+		"map_change_bench $k $MODE" > /dev/null
 	if ! grep -q "^BENCH," "$OUT/$k.log"; then
 		echo "bench: no figures from the $k kernel (see $OUT/$k.log)" >&2
 		exit 1
 	fi
 done
+if [ "$MODE" = quick ]; then
+	python3 "$HERE/bench_report.py" "$OUT"
+	exit 0
+fi
 # Per-CPU removals copy every possible CPU's value: once more at 64. Linux
 # counts QEMU's hotpluggable CPUs as possible only under a hypervisor it
 # knows, not TCG: boot 64 vCPUs (idle but for the benchmark's thread).

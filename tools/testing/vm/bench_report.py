@@ -131,6 +131,8 @@ sys.stdout.write(text)
 
 # plots: overhead per update against value size and against ring size
 def plot(name, title, xlabel, points, logx=False):
+    if len(points) < 2:
+        return  # BENCH=quick: one size, no ring sizes
     data = os.path.join(out, name + ".dat")
     with open(data, "w") as fh:
         for x, y in points:
