@@ -4,10 +4,13 @@
 #
 #   make demo    build everything, boot the VM, show a map's history
 #   make test    build everything, run every selftest on the debug kernel
-#   make vm      a shell in the VM (bpftool, test_progs, bpffs mounted)
+#   make vm      a shell in the VM (bpftool, test_progs, bpffs mounted);
+#                CMD='...' or a piped stdin: run that instead, with its status
 #   make bench   the cost of history per map update, against the alternatives
+#                (BENCH=quick: the smallest size of each map type only)
 #   make kernel-i386  the series built for 32-bit x86, warnings as errors
 #   make test-kcsan   the stress and core tests on a KCSAN kernel
+#   make test-vm      make vm's terminal: Ctrl-C, piped input, CMD= (3 boots)
 #
 # See README.md. Everything is built under build/ and incrementally.
 
@@ -45,14 +48,21 @@ BPFTOOL_MK  := -C $(TREE)/tools/bpf/bpftool OUTPUT=$(TOOLS)/bpftool/ \
 	       CLANG=clang-19 LLVM_STRIP=llvm-strip-19 feature-llvm=0 \
 	       VMLINUX_BTF=$(KDIR)/vmlinux CC="ccache gcc" HOSTCC="ccache gcc"
 BPFTOOL     := $(TOOLS)/bpftool/bpftool
+# bpftool's man pages: a broken rst fails the build. rst2man stops at the
+# first warning, and .DELETE_ON_ERROR removes the page it began (else the
+# next run would find it up to date).
+BPFTOOL_MAN := --eval=.DELETE_ON_ERROR: -C $(TREE)/tools/bpf/bpftool/Documentation \
+	       OUTPUT=$(TOOLS)/bpftool/man/ \
+	       RST2MAN_OPTS="--halt=warning --verbose --strip-comments" man8
 
 .PHONY: all deps tree quilt kernel kernel-release kernel-base tools initramfs \
-	test vm demo bench checkpatch clean help kernel-i386 kernel-kcsan test-kcsan
+	test vm demo bench checkpatch clean help kernel-i386 kernel-kcsan test-kcsan \
+	test-vm
 
 all: initramfs
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \?//'
+	@sed -n '3,16p' Makefile | sed 's/^# \?//'
 
 deps:
 	@$(STEP) deps $(LOGS)/deps.log $(VM)/deps.sh $(DEB_PKGS)
@@ -92,11 +102,12 @@ test-kcsan: kernel-kcsan initramfs
 	@$(VM)/test.sh $(B)/kernel-kcsan/arch/x86/boot/bzImage $(INITRD) $(KCSAN_T)
 
 tools: kernel
-	@mkdir -p $(TOOLS)/libbpf $(TOOLS)/bpftool $(ST)
+	@mkdir -p $(TOOLS)/libbpf $(TOOLS)/bpftool/man $(ST)
 	@$(STEP) libbpf $(LOGS)/libbpf.log $(MAKE) -C $(TREE)/tools/lib/bpf \
 		OUTPUT=$(TOOLS)/libbpf/ DESTDIR=$(TOOLS)/root prefix= CC="ccache gcc" \
 		all install_headers
 	@$(STEP) bpftool $(LOGS)/bpftool.log $(MAKE) $(BPFTOOL_MK)
+	@$(STEP) man8 $(LOGS)/bpftool-man.log $(MAKE) $(BPFTOOL_MAN)
 	@$(STEP) tests $(LOGS)/selftests.log $(MAKE) -f $(VM)/selftests.mk \
 		SRC=$(TREE) OUT=$(ST) VMLINUX=$(KDIR)/vmlinux LIBBPF_DIR=$(TOOLS) \
 		BPFTOOL=$(TOOLS)/bpftool/bootstrap/bpftool \
@@ -112,26 +123,46 @@ test: initramfs
 	@echo "[$$(($$(date +%s) - $$MC_T0))s] run      selftests in the VM (console: $(B)/test.log)"
 	@$(VM)/test.sh $(KERNEL) $(INITRD) $(T)
 
+# CMD='...' runs that, not a shell, and fails with its status (make says
+# "Error N"); so does a stdin that is not a terminal, read whole as a script.
 vm: initramfs
-	@$(VM)/run-vm.sh -i $(KERNEL) $(INITRD)
+	@$(VM)/run-vm.sh -i $(KERNEL) $(INITRD) $(if $(CMD),"$$CMD")
+
+test-vm: initramfs
+	@$(VM)/vm-tty-test.sh $(KERNEL) $(INITRD)
 
 # The benchmark: release kernels with and without the series, -icount.
 bench: kernel-release kernel-base initramfs
 	@$(STEP) benchdeps $(LOGS)/deps-bench.log $(VM)/deps.sh gnuplot-nox
 	@echo "[$$(($$(date +%s) - $$MC_T0))s] bench    in the VM, both kernels (takes a while under -icount)"
 	@$(VM)/bench.sh $(KREL)/arch/x86/boot/bzImage $(KBASE)/arch/x86/boot/bzImage \
-		$(INITRD) $(B)/bench
+		$(INITRD) $(B)/bench$(if $(BENCH),-$(BENCH)) $(BENCH)
 
 demo: initramfs
 	@$(VM)/run-vm.sh -l $(B)/demo.log $(KERNEL) $(INITRD) /bin/sh /root/demo.sh
 
 # checkpatch.pl on the series and our new kernel files (run outside git:
-# inside a git tree it mistakes patch files for changes to them)
+# inside a git tree it mistakes patch files for changes to them), then on
+# the C of our selftests and of bpftool's map history. Those are held to
+# checkpatch's default level, as tools/ code is upstream (--strict asks
+# for kernel-only things there, such as BIT_ULL()), with two allowances
+# that are standard practice in tools/testing/selftests/bpf:
+# --ignore VOLATILE for a BPF program's `const volatile` globals (.rodata
+# that user space sets before the load; bpftool's skeleton has them too)
+# and for the `volatile sig_atomic_t` of a signal handler; and `__kptr`
+# known as a type annotation, as `__user` is (it tags a kptr field's
+# pointee type: checkpatch would read `struct node __kptr *p` as a product).
+CHECKPATCH_TOOLS := $(addprefix $(REPO)/,$(wildcard \
+	$(SELFTESTS)/*.[ch] $(SELFTESTS)/prog_tests/*.c $(SELFTESTS)/progs/*.[ch] \
+	tools/bpf/bpftool/map_history.c tools/bpf/bpftool/skeleton/*.[ch]))
+
 checkpatch: tree
 	@cd $(TREE) && for p in $(REPO)/patches/*.patch; do \
 		scripts/checkpatch.pl --no-tree -q $$p || exit 1; done && \
 	scripts/checkpatch.pl --no-tree --strict -q -f \
 		$$(cd $(REPO) && git ls-files -co --exclude-standard kernel include) && \
+	scripts/checkpatch.pl --no-tree -q --ignore VOLATILE \
+		--typedefsfile <(echo __kptr) -f $(CHECKPATCH_TOOLS) && \
 	echo "checkpatch: clean"
 
 clean:

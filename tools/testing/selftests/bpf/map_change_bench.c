@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/kernel.h>
 #include "map_trace_helpers.h"
 #include "map_change_bench.skel.h"
 
@@ -211,7 +212,7 @@ struct result {
 };
 
 /* One configuration once: attach, run, check what it captured, detach. */
-static __u64 measure(struct bench *b, enum cfg cfg, bool prog, bool insdel,
+static __u64 measure(struct bench *b, enum cfg config, bool prog, bool insdel,
 		     __u32 ring, long long *captured)
 {
 	struct bpf_link *l1 = NULL, *l2 = NULL;
@@ -220,7 +221,7 @@ static __u64 measure(struct bench *b, enum cfg cfg, bool prog, bool insdel,
 	__u64 instr;
 
 	bss->peer_records = bss->peer_drops = bss->hook_calls = 0;
-	switch (cfg) {
+	switch (config) {
 	case CFG_B:
 		l1 = attach_map_iter(b->skel->progs.read_changes, b->fd, ring);
 		before = recorded(l1);
@@ -245,7 +246,7 @@ static __u64 measure(struct bench *b, enum cfg cfg, bool prog, bool insdel,
 		break;
 	}
 	instr = run_ops(b, prog, insdel, b->nr_ops);
-	switch (cfg) {
+	switch (config) {
 	case CFG_B:
 		*captured = recorded(l1) - before;
 		break;
@@ -290,37 +291,39 @@ static bool cfg_ok(enum cfg c)
 	return patched || (c != CFG_B && c != CFG_F);
 }
 
-/* Every map type x size x op x origin, the configurations interleaved. */
+/* One row group: an op from one origin, the configurations interleaved. */
+static void bench_op(struct bench *b, bool insdel, bool prog)
+{
+	long long exp = b->nr_ops * (insdel ? 2 : 1);
+	struct result r[NR_CFG] = {};
+	int c, round;
+
+	for (round = 0; round < ROUNDS; round++)
+		for (c = 0; c < NR_CFG; c++)
+			if (cfg_ok(c))
+				r[c].instr[round] = measure(b, c, prog, insdel, 4096,
+							    &r[c].captured);
+	for (c = 0; c < NR_CFG; c++)
+		if (cfg_ok(c))
+			print_row(b, insdel ? "insdel" : "update", prog, c, &r[c],
+				  exp, NULL);
+}
+
+/* Every map type x size x op x origin. */
 static void bench_matrix(void)
 {
-	int t, s, o, g, c, round;
 	struct bench b;
+	int t, s, o;
 
-	for (t = 0; t < (int)(sizeof(mtypes) / sizeof(mtypes[0])); t++) {
+	for (t = 0; t < (int)ARRAY_SIZE(mtypes); t++) {
 		for (s = 0; s < (quick ? 1 : 3); s++) {
 			if (bench_setup(&b, &mtypes[t], sizes[s][0], sizes[s][1]))
 				continue;
 			for (o = 0; o < 2; o++) {
-				bool insdel = o;
-
-				if (insdel && !mtypes[t].del_fn)
+				if (o && !mtypes[t].del_fn)
 					continue;
-				for (g = 0; g < 2; g++) {
-					struct result r[NR_CFG] = {};
-					bool prog = !g;
-					long long exp = b.nr_ops * (insdel ? 2 : 1);
-
-					for (round = 0; round < ROUNDS; round++)
-						for (c = 0; c < NR_CFG; c++)
-							if (cfg_ok(c))
-								r[c].instr[round] =
-									measure(&b, c, prog, insdel, 4096,
-										&r[c].captured);
-					for (c = 0; c < NR_CFG; c++)
-						if (cfg_ok(c))
-							print_row(&b, insdel ? "insdel" : "update",
-								  prog, c, &r[c], exp, NULL);
-				}
+				bench_op(&b, o, true);
+				bench_op(&b, o, false);
 			}
 			bench_close(&b);
 		}

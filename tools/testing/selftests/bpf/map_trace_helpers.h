@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,14 +58,32 @@ static inline int read_iter_recs(struct bpf_link *link, void *buf, int size,
 static inline struct bpf_link *attach_map_iter(struct bpf_program *prog,
 					       int map_fd, __u32 entries)
 {
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
 	union bpf_iter_link_info linfo = {};
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
-		    .link_info_len = sizeof(linfo));
 
 	/* map_change.map_fd is at the offset of map.map_fd */
 	linfo.map_change.map_fd = map_fd;
 	linfo.map_change.ring_entries = entries;
+	opts.link_info = &linfo;
+	opts.link_info_len = sizeof(linfo);
 	return bpf_program__attach_iter(prog, &opts);
+}
+
+/*
+ * BPF_LINK_CREATE of a bpf_map_change iterator: @prog_fd on @map_fd's
+ * history, in a ring of @entries records (0: the default). The link's fd,
+ * or -errno.
+ */
+static inline int link_change_iter(int prog_fd, int map_fd, __u32 entries)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	union bpf_iter_link_info linfo = {};
+
+	linfo.map_change.map_fd = map_fd;
+	linfo.map_change.ring_entries = entries;
+	opts.iter_info = &linfo;
+	opts.iter_info_len = sizeof(linfo);
+	return bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts);
 }
 
 static inline __u32 map_id(int fd)
@@ -93,14 +112,37 @@ static inline long long map_memlock(int fd)
 	return v;
 }
 
-/* Unpinned links are released from a workqueue: give memory usage time. */
+/*
+ * How long a test waits for a condition before it calls it failed: long
+ * enough for a debug kernel under emulation on a busy host. A wait ends as
+ * soon as the condition holds, so a fast machine does not pay for it.
+ */
+#define WAIT_MS		10000
+
+/*
+ * Poll @cond every millisecond until it holds, giving up after WAIT_MS
+ * polls (WAIT_MS milliseconds at least); its value when the wait ended
+ * (true: it holds).
+ */
+#define WAIT_UNTIL(cond) ({						\
+	bool __ok;							\
+	int __ms;							\
+									\
+	for (__ms = 0; !(__ok = (cond)) && __ms < WAIT_MS; __ms++)	\
+		usleep(1000);						\
+	__ok;								\
+})
+
+/*
+ * A link whose last reference goes with a pin or an exiting process is
+ * released from a workqueue: wait until the map's memory usage is @want
+ * again, giving up after WAIT_MS; returns the last value seen.
+ */
 static inline long long wait_memlock(int fd, long long want)
 {
 	long long v;
-	int i;
 
-	for (i = 0; i < 100 && (v = map_memlock(fd)) != want; i++)
-		usleep(20000);
+	WAIT_UNTIL((v = map_memlock(fd)) == want);
 	return v;
 }
 
@@ -121,5 +163,49 @@ static inline void report_figures(const char *name, const char *fmt, ...)
 	va_end(ap);
 	fclose(f);
 }
+
+/* What only test_progs tests use: include test_progs.h first. */
+#ifdef __TEST_PROGS_H
+#include "cap_helpers.h"
+
+/*
+ * A test of writers on several CPUs cannot run on fewer: skip the running
+ * test or subtest, and say why, when fewer than @possible CPUs are
+ * possible or fewer than @online are online. True if it skipped.
+ */
+static inline bool skip_if_cpus_below(const char *who, int possible, int online)
+{
+	long nr_online = sysconf(_SC_NPROCESSORS_ONLN);
+	int nr_possible = libbpf_num_possible_cpus();
+
+	if (nr_possible >= possible && nr_online >= online)
+		return false;
+	printf("%s: SKIP: needs %d possible and %d online CPUs, has %d and %ld\n",
+	       who, possible, online, nr_possible, nr_online);
+	test__skip();
+	return true;
+}
+
+/*
+ * Attach @prog_fd, a bpf_map_change iterator program, to @map_fd with
+ * capability @cap dropped from the effective set, which is restored after:
+ * 0 if it attached (the link is closed at once), else -errno; -ECANCELED
+ * if the capability could not be dropped or restored.
+ */
+static inline int attach_change_iter_without(int prog_fd, int map_fd, int cap)
+{
+	__u64 old;
+	int fd;
+
+	if (cap_disable_effective(1ULL << cap, &old))
+		return -ECANCELED;
+	fd = link_change_iter(prog_fd, map_fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (cap_enable_effective(old & (1ULL << cap), NULL))
+		return -ECANCELED;
+	return fd < 0 ? fd : 0;
+}
+#endif /* __TEST_PROGS_H */
 
 #endif

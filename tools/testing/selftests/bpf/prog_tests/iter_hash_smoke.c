@@ -51,8 +51,10 @@ void test_iter_hash_smoke(void)
 
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		unsigned long long v;
+		int fields;
 
-		if (!ASSERT_EQ(sscanf(line, "%u %llu", &key, &v), 2, "parse"))
+		fields = sscanf(line, "%u %llu", &key, &v);
+		if (!ASSERT_EQ(fields, 2, "parse"))
 			goto out;
 		if (!ASSERT_EQ(v, (__u64)key * key + 7, "value of key"))
 			goto out;

@@ -16,8 +16,10 @@
 
 #define MAX_RECS 512
 
-enum { T_HASH, T_HASH_NOPREALLOC, T_LRU, T_ARRAY, T_PCPU_HASH, T_LRU_PCPU,
-       T_PCPU_ARRAY };
+enum {
+	T_HASH, T_HASH_NOPREALLOC, T_LRU, T_ARRAY, T_PCPU_HASH, T_LRU_PCPU,
+	T_PCPU_ARRAY,
+};
 
 struct expect {
 	__u32 op;
@@ -28,14 +30,18 @@ struct expect {
 	__u32 nr_percpu;	/* 0: not per-CPU, 1: one CPU's, else all */
 };
 
-static struct change_rec recs[MAX_RECS];
-static char my_comm[16];
-static int nr_cpus;
+/* What the subtests of a run share: no state at file scope. */
+struct mc_ctx {
+	struct change_rec recs[MAX_RECS];
+	char comm[16];
+	int nr_cpus;
+};
 
 /* One read() session of the iterator: the records present when it started. */
-static int read_recs(struct bpf_link *link)
+static int read_recs(struct mc_ctx *mc, struct bpf_link *link)
 {
-	return read_iter_recs(link, recs, sizeof(recs), sizeof(recs[0]));
+	return read_iter_recs(link, mc->recs, sizeof(mc->recs),
+			      sizeof(mc->recs[0]));
 }
 
 static int prog_write(struct map_change *skel, __u32 target, __u32 op,
@@ -56,8 +62,8 @@ static int prog_write(struct map_change *skel, __u32 target, __u32 op,
 	return err ?: skel->bss->ret;
 }
 
-static void check_rec(const struct change_rec *r, const struct expect *e,
-		      __u64 seq, __u32 id)
+static void check_rec(const struct mc_ctx *mc, const struct change_rec *r,
+		      const struct expect *e, __u64 seq, __u32 id)
 {
 	__u32 vsize = e->nr_percpu ? 8 * e->nr_percpu : 8;
 
@@ -76,20 +82,22 @@ static void check_rec(const struct change_rec *r, const struct expect *e,
 	ASSERT_EQ(r->tgid, getpid(), "tgid");
 	ASSERT_EQ(r->pid, syscall(SYS_gettid), "pid");
 	ASSERT_EQ(r->uid, getuid(), "uid");
-	ASSERT_STREQ(r->comm, my_comm, "comm");
+	ASSERT_STREQ(r->comm, mc->comm, "comm");
 	ASSERT_EQ(r->map_id, id, "map_id");
-	ASSERT_LT(r->cpu, nr_cpus, "cpu");
+	ASSERT_LT(r->cpu, mc->nr_cpus, "cpu");
 	ASSERT_GT(r->ts_ns, 0, "ts_ns");
 }
 
-static void check_recs(int n, const struct expect *e, int ne, __u32 id)
+static void check_recs(struct mc_ctx *mc, int n, const struct expect *e,
+		       int ne, __u32 id)
 {
+	struct change_rec *recs = mc->recs;
 	int i;
 
 	if (!ASSERT_EQ(n, ne, "number of records"))
 		return;
 	for (i = 0; i < n; i++) {
-		check_rec(&recs[i], &e[i], i, id);
+		check_rec(mc, &recs[i], &e[i], i, id);
 		if (i)
 			ASSERT_GE(recs[i].ts_ns, recs[i - 1].ts_ns, "ts order");
 	}
@@ -107,8 +115,8 @@ static void check_recs(int n, const struct expect *e, int ne, __u32 id)
  * batch), from a program; for hashes also delete (syscall, batch, program)
  * and lookup-and-delete (single, batch). Failed operations record nothing.
  */
-static void test_plain(struct map_change *skel, struct bpf_map *map,
-		       __u32 target, bool is_hash)
+static void test_plain(struct mc_ctx *mc, struct map_change *skel,
+		       struct bpf_map *map, __u32 target, bool is_hash)
 {
 	static const struct expect hash_exp[] = {
 		{ UPD, 1, {10}, O_SYS, BPF_ANY },
@@ -132,7 +140,8 @@ static void test_plain(struct map_change *skel, struct bpf_map *map,
 	if (!ASSERT_OK_PTR(link, "attach"))
 		return;
 
-	k = 1, v = 10;
+	k = 1;
+	v = 10;
 	ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_ANY), "update");
 	v = 11;
 	ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_EXIST), "update exist");
@@ -151,7 +160,8 @@ static void test_plain(struct map_change *skel, struct bpf_map *map,
 		ASSERT_OK(bpf_map_lookup_and_delete_elem(fd, &k, &v), "lookup_and_delete");
 		count = 1;
 		ASSERT_OK(bpf_map_delete_batch(fd, &keys[1], &count, NULL), "delete batch");
-		k = 5, v = 50;
+		k = 5;
+		v = 50;
 		ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST), "update noexist");
 		count = 2;
 		n = bpf_map_lookup_and_delete_batch(fd, NULL, &k, keys, vals, &count, NULL);
@@ -163,10 +173,10 @@ static void test_plain(struct map_change *skel, struct bpf_map *map,
 		ASSERT_ERR(bpf_map_delete_elem(fd, &k), "array delete fails");
 	}
 
-	n = read_recs(link);
-	check_recs(n, hash_exp, nexp, map_id(fd));
+	n = read_recs(mc, link);
+	check_recs(mc, n, hash_exp, nexp, map_id(fd));
 	/* reading does not consume */
-	ASSERT_EQ(read_recs(link), nexp, "second read");
+	ASSERT_EQ(read_recs(mc, link), nexp, "second read");
 	bpf_link__destroy(link);
 }
 
@@ -175,16 +185,19 @@ static void test_plain(struct map_change *skel, struct bpf_map *map,
  * program writes and records one value, its CPU's; a removal records every
  * CPU's removed value.
  */
-static void test_percpu(struct map_change *skel, struct bpf_map *map,
-			__u32 target, bool is_hash)
+static void test_percpu(struct mc_ctx *mc, struct map_change *skel,
+			struct bpf_map *map, __u32 target, bool is_hash)
 {
-	int fd = bpf_map__fd(map), n, i, c;
+	int fd = bpf_map__fd(map), nr_cpus = mc->nr_cpus, n, i, c;
 	struct expect exp[8] = {};
 	__u32 bkeys[1] = { 3 }, count;
-	struct bpf_link *link;
+	struct bpf_link *link = NULL;
 	__u64 *vals;
 	__u32 k;
 
+	/* the checks look at the values of CPUs 0 and 1 */
+	if (skip_if_cpus_below(__func__, 2, 0))
+		return;
 	vals = calloc(nr_cpus, sizeof(*vals));
 	if (!ASSERT_OK_PTR(vals, "calloc"))
 		return;
@@ -221,20 +234,20 @@ static void test_percpu(struct map_change *skel, struct bpf_map *map,
 		n = 7;
 	}
 
-	if (!ASSERT_EQ(read_recs(link), n, "number of records"))
+	if (!ASSERT_EQ(read_recs(mc, link), n, "number of records"))
 		goto out;
 	/* the program's update changed only the value of the CPU it ran on */
-	c = recs[1].cpu;
+	c = mc->recs[1].cpu;
 	if (is_hash)
 		exp[4] = (struct expect){ DEL, 1, {c == 0 ? 7 : 100, c == 1 ? 7 : 101},
 					  O_SYS, 0, nr_cpus };
-	check_recs(n, exp, n, map_id(fd));
+	check_recs(mc, n, exp, n, map_id(fd));
 out:
 	bpf_link__destroy(link);
 	free(vals);
 }
 
-static void test_types(void)
+static void test_types(struct mc_ctx *mc)
 {
 	struct map_change *skel;
 
@@ -242,24 +255,26 @@ static void test_types(void)
 	if (!ASSERT_OK_PTR(skel, "open_and_load"))
 		return;
 	if (test__start_subtest("hash"))
-		test_plain(skel, skel->maps.hash_map, T_HASH, true);
+		test_plain(mc, skel, skel->maps.hash_map, T_HASH, true);
 	if (test__start_subtest("hash_noprealloc"))
-		test_plain(skel, skel->maps.hash_noprealloc, T_HASH_NOPREALLOC, true);
+		test_plain(mc, skel, skel->maps.hash_noprealloc,
+			   T_HASH_NOPREALLOC, true);
 	if (test__start_subtest("lru_hash"))
-		test_plain(skel, skel->maps.lru_map, T_LRU, true);
+		test_plain(mc, skel, skel->maps.lru_map, T_LRU, true);
 	if (test__start_subtest("array"))
-		test_plain(skel, skel->maps.array_map, T_ARRAY, false);
+		test_plain(mc, skel, skel->maps.array_map, T_ARRAY, false);
 	if (test__start_subtest("percpu_hash"))
-		test_percpu(skel, skel->maps.pcpu_hash, T_PCPU_HASH, true);
+		test_percpu(mc, skel, skel->maps.pcpu_hash, T_PCPU_HASH, true);
 	if (test__start_subtest("lru_percpu_hash"))
-		test_percpu(skel, skel->maps.lru_pcpu_hash, T_LRU_PCPU, true);
+		test_percpu(mc, skel, skel->maps.lru_pcpu_hash, T_LRU_PCPU, true);
 	if (test__start_subtest("percpu_array"))
-		test_percpu(skel, skel->maps.pcpu_array, T_PCPU_ARRAY, false);
+		test_percpu(mc, skel, skel->maps.pcpu_array, T_PCPU_ARRAY, false);
 	map_change__destroy(skel);
 }
 
 /* LRU eviction is recorded as its own op, with the evicted key and value. */
-static void test_lru_evict(struct map_change *skel, __u32 flags)
+static void test_lru_evict(struct mc_ctx *mc, struct map_change *skel,
+			   __u32 flags)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = flags);
 	bool evicted[64] = {}, live[64] = {};
@@ -285,9 +300,9 @@ static void test_lru_evict(struct map_change *skel, __u32 flags)
 		nr_live++;
 	}
 
-	n = read_recs(link);
+	n = read_recs(mc, link);
 	for (i = 0; i < n; i++) {
-		struct change_rec *r = &recs[i];
+		struct change_rec *r = &mc->recs[i];
 
 		ASSERT_EQ(r->seq, i, "seq");
 		ASSERT_LT(r->key, 64, "key");
@@ -312,8 +327,9 @@ out:
 }
 
 /* fentry/fexit on the hooks see the same changes, tracing or not. */
-static void test_hooks(void)
+static void test_hooks(struct mc_ctx *mc)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, hopts);
 	struct {
 		__u32 delete, key;
 		__u64 val;
@@ -327,7 +343,6 @@ static void test_hooks(void)
 	__u32 keys[2] = { 4, 5 }, k, count;
 	__u64 vals[2] = { 40, 50 }, v;
 	int fd, inner = -1, outer = -1, i;
-	LIBBPF_OPTS(bpf_map_create_opts, hopts);
 	struct map_change *skel;
 	struct hook_event *e;
 	__u64 *pvals;
@@ -343,13 +358,15 @@ static void test_hooks(void)
 	    !ASSERT_OK_PTR(skel->links.on_delete, "attach on_delete"))
 		goto out;
 
-	k = 1, v = 10;
+	k = 1;
+	v = 10;
 	ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_ANY), "update");
 	ASSERT_OK(prog_write(skel, T_HASH, 0, 2, 20, BPF_NOEXIST), "prog update");
 	ASSERT_EQ(bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST), -EEXIST, "failed update");
 	ASSERT_OK(bpf_map_delete_elem(fd, &k), "delete");
 	ASSERT_OK(prog_write(skel, T_HASH, 1, 2, 0, 0), "prog delete");
-	k = 3, v = 30;
+	k = 3;
+	v = 30;
 	ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_ANY), "update");
 	ASSERT_OK(bpf_map_lookup_and_delete_elem(fd, &k, &v), "lookup_and_delete");
 	count = 2;
@@ -381,7 +398,7 @@ static void test_hooks(void)
 	skel->bss->nr_events = 0;
 	memset(skel->bss->events, 0, sizeof(skel->bss->events));
 	ASSERT_OK(prog_write(skel, T_PCPU_HASH, 0, 9, 90, BPF_ANY), "pcpu update");
-	pvals = calloc(nr_cpus, sizeof(*pvals));
+	pvals = calloc(mc->nr_cpus, sizeof(*pvals));
 	if (ASSERT_OK_PTR(pvals, "calloc")) {
 		pvals[0] = 91;
 		k = 9;
@@ -395,15 +412,19 @@ static void test_hooks(void)
 		ASSERT_EQ(e[0].val, 90, "pcpu prog update value");
 		ASSERT_EQ(e[0].nr_percpu, 1, "pcpu prog update nr_percpu");
 		ASSERT_EQ(e[1].val, 91, "pcpu sys update value");
-		ASSERT_EQ(e[1].nr_percpu, nr_cpus, "pcpu sys update nr_percpu");
+		ASSERT_EQ(e[1].nr_percpu, mc->nr_cpus, "pcpu sys update nr_percpu");
 		ASSERT_EQ(e[2].has_value, 0, "pcpu delete value");
 	}
 
-	/* HASH_OF_MAPS shares htab code but is not traced */
+	/*
+	 * HASH_OF_MAPS shares htab code but is not traced. The programs count
+	 * hook calls for this map only: other tests may run in parallel.
+	 */
 	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "inner", 4, 8, 1, NULL);
 	hopts.inner_map_fd = inner;
 	outer = bpf_map_create(BPF_MAP_TYPE_HASH_OF_MAPS, "outer", 4, 4, 4, &hopts);
 	if (ASSERT_GE(outer, 0, "hash_of_maps")) {
+		skel->bss->hash_of_maps_id = map_id(outer);
 		k = 1;
 		ASSERT_OK(bpf_map_update_elem(outer, &k, &inner, BPF_ANY), "outer update");
 		ASSERT_OK(bpf_map_delete_elem(outer, &k), "outer delete");
@@ -442,9 +463,11 @@ static void test_pinned(struct map_change *skel)
 	unlink(path);
 	if (!ASSERT_OK(bpf_link__pin(link, path), "pin"))
 		goto out;
-	k = 1, v = 10;
+	k = 1;
+	v = 10;
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-	k = 2, v = 20;
+	k = 2;
+	v = 20;
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 	k = 1;
 	bpf_map_delete_elem(fd, &k);
@@ -471,7 +494,6 @@ out:
 		close(fd);
 }
 
-/* Overwrite-oldest: the first record shown says how many were lost. */
 /*
  * A hash map (4-byte keys, 8-byte values) recording with @prog in a ring of
  * @ring records, then 20 updates: key i % 4 to value i, seq i.
@@ -496,8 +518,10 @@ static struct bpf_link *twenty_changes(struct bpf_program *prog, __u32 ring,
 	return link;
 }
 
-static void test_overflow(struct map_change *skel)
+/* Overwrite-oldest: the first record shown says how many were lost. */
+static void test_overflow(struct mc_ctx *mc, struct map_change *skel)
 {
+	struct change_rec *recs = mc->recs;
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
 	struct bpf_link *link;
@@ -506,7 +530,7 @@ static void test_overflow(struct map_change *skel)
 	link = twenty_changes(skel->progs.dump_u64, 8, &fd);
 	if (!link)
 		goto out;
-	n = read_recs(link);
+	n = read_recs(mc, link);
 	if (ASSERT_EQ(n, 8, "records kept")) {
 		ASSERT_EQ(recs[0].seq, 12, "first seq");
 		ASSERT_EQ(recs[0].lost, 12, "first lost");
@@ -526,8 +550,9 @@ out:
 }
 
 /* bpf_map_change_skip(): a reader going on from where it stopped. */
-static void test_skip(struct map_change *skel)
+static void test_skip(struct mc_ctx *mc, struct map_change *skel)
 {
+	struct change_rec *recs = mc->recs;
 	struct bpf_link *link, *elem = NULL;
 	int fd = -1, i, n;
 	char buf[16];
@@ -536,7 +561,7 @@ static void test_skip(struct map_change *skel)
 	if (!link)
 		goto out;
 	skel->bss->skip_to = 13;
-	n = read_recs(link);
+	n = read_recs(mc, link);
 	ASSERT_OK(skel->bss->skip_ret, "skip");
 	ASSERT_EQ(skel->bss->below_skip, 1, "one record shown before the skip");
 	if (ASSERT_EQ(n, 7, "records from 13 on"))
@@ -548,7 +573,7 @@ static void test_skip(struct map_change *skel)
 	/* skipping past the end ends the read */
 	skel->bss->below_skip = 0;
 	skel->bss->skip_to = 100;
-	ASSERT_EQ(read_recs(link), 0, "nothing from 100 on");
+	ASSERT_EQ(read_recs(mc, link), 0, "nothing from 100 on");
 	ASSERT_EQ(skel->bss->below_skip, 1, "one record shown before the skip");
 
 	elem = attach_map_iter(skel->progs.elem_skip, fd, 0);
@@ -663,56 +688,72 @@ static void test_attach_errors(struct map_change *skel)
 	close(fd);
 }
 
+/*
+ * Who may record: the attach itself needs CAP_BPF and CAP_PERFMON, which
+ * CAP_SYS_ADMIN implies. The program is loaded while privileged (by the
+ * skeleton), CAP_SYS_ADMIN is dropped; then the attach fails with EPERM
+ * without either capability, and attaches with both.
+ */
 static void test_unpriv(struct map_change *skel)
 {
-	__u64 caps = (1ULL << CAP_SYS_ADMIN) | (1ULL << CAP_BPF) |
-		     (1ULL << CAP_PERFMON), old;
-	struct bpf_link *link;
-	int fd;
+	int prog_fd = bpf_program__fd(skel->progs.dump_u64), fd, link_fd;
+	long long base;
+	__u64 old;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "unpriv", 4, 8, 8, NULL);
 	if (!ASSERT_GE(fd, 0, "map_create"))
 		return;
-	if (!ASSERT_OK(cap_disable_effective(caps, &old), "drop caps"))
+	base = map_memlock(fd);
+	if (!ASSERT_OK(cap_disable_effective(1ULL << CAP_SYS_ADMIN, &old),
+		       "drop CAP_SYS_ADMIN"))
 		goto out;
-	link = attach_map_iter(skel->progs.dump_u64, fd, 0);
-	ASSERT_ERR_PTR(link, "unprivileged attach");
-	ASSERT_EQ(errno, EPERM, "errno");
-	bpf_link__destroy(link);
-	cap_enable_effective(old, NULL);
+	ASSERT_EQ(attach_change_iter_without(prog_fd, fd, CAP_PERFMON), -EPERM,
+		  "attach without CAP_PERFMON");
+	ASSERT_EQ(attach_change_iter_without(prog_fd, fd, CAP_BPF), -EPERM,
+		  "attach without CAP_BPF");
+	ASSERT_EQ(map_memlock(fd), base, "refused: no ring");
+	link_fd = link_change_iter(prog_fd, fd, 0);
+	if (ASSERT_GE(link_fd, 0, "attach with CAP_BPF and CAP_PERFMON"))
+		close(link_fd);
+	ASSERT_OK(cap_enable_effective(old, NULL), "restore caps");
 out:
 	close(fd);
 }
 
 void test_map_change(void)
 {
-	struct map_change *skel;
+	struct map_change *skel = NULL;
+	struct mc_ctx *mc;
 
-	nr_cpus = libbpf_num_possible_cpus();
-	/* per-CPU checks look at the values of CPUs 0 and 1 */
-	if (!ASSERT_GE(nr_cpus, 2, "possible CPUs"))
+	mc = calloc(1, sizeof(*mc));
+	if (!ASSERT_OK_PTR(mc, "calloc"))
 		return;
-	prctl(PR_GET_NAME, my_comm);
-	test_types();
+	mc->nr_cpus = libbpf_num_possible_cpus();
+	if (!ASSERT_GT(mc->nr_cpus, 0, "possible CPUs"))
+		goto out;
+	prctl(PR_GET_NAME, mc->comm);
+	test_types(mc);
 	if (test__start_subtest("hooks"))
-		test_hooks();
+		test_hooks(mc);
 
 	skel = map_change__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "open_and_load"))
-		return;
+		goto out;
 	if (test__start_subtest("lru_evict"))
-		test_lru_evict(skel, 0);
+		test_lru_evict(mc, skel, 0);
 	if (test__start_subtest("lru_evict_no_common"))
-		test_lru_evict(skel, BPF_F_NO_COMMON_LRU);
+		test_lru_evict(mc, skel, BPF_F_NO_COMMON_LRU);
 	if (test__start_subtest("pinned_cat"))
 		test_pinned(skel);
 	if (test__start_subtest("overflow"))
-		test_overflow(skel);
+		test_overflow(mc, skel);
 	if (test__start_subtest("skip"))
-		test_skip(skel);
+		test_skip(mc, skel);
 	if (test__start_subtest("attach_errors"))
 		test_attach_errors(skel);
 	if (test__start_subtest("unpriv"))
 		test_unpriv(skel);
+out:
 	map_change__destroy(skel);
+	free(mc);
 }

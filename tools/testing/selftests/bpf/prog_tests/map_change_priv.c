@@ -49,17 +49,6 @@ static int load_iter_prog(int token_fd)
 			     ARRAY_SIZE(insns), &opts);
 }
 
-static int attach_change_iter(int prog_fd, int map_fd)
-{
-	union bpf_iter_link_info linfo = {};
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = &linfo,
-		    .iter_info_len = sizeof(linfo));
-
-	linfo.map_change.map_fd = map_fd;
-	linfo.map_change.ring_entries = 64;
-	return bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts);
-}
-
 static int send_fd(int sock, int fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = {}, c = 0;
@@ -125,22 +114,6 @@ enum {
 	TOK_CAPS, TOK_NO_PERFMON, TOK_NO_BPF, TOK_ATTACH, TOK_INFO,
 };
 
-/* An attach without @cap in the effective set fails with EPERM. */
-static bool attach_refused_without(int prog_fd, int map_fd, int cap)
-{
-	int fd, err;
-
-	if (cap_disable_effective(1ULL << cap, NULL))
-		return false;
-	fd = attach_change_iter(prog_fd, map_fd);
-	err = fd < 0 ? errno : 0;
-	if (fd >= 0)
-		close(fd);
-	if (cap_enable_effective(1ULL << cap, NULL))
-		return false;
-	return err == EPERM;
-}
-
 /*
  * In a user namespace: a bpffs whose delegation the parent sets up, a token
  * from it, the iterator program loaded with the token, and attaches with
@@ -177,12 +150,12 @@ static int token_child(int sock, int map_fd)
 	 */
 	if (cap_disable_effective(1ULL << CAP_SYS_ADMIN, NULL))
 		return TOK_CAPS;
-	if (!attach_refused_without(prog_fd, map_fd, CAP_PERFMON))
+	if (attach_change_iter_without(prog_fd, map_fd, CAP_PERFMON) != -EPERM)
 		return TOK_NO_PERFMON;
-	if (!attach_refused_without(prog_fd, map_fd, CAP_BPF))
+	if (attach_change_iter_without(prog_fd, map_fd, CAP_BPF) != -EPERM)
 		return TOK_NO_BPF;
 
-	link_fd = attach_change_iter(prog_fd, map_fd);
+	link_fd = link_change_iter(prog_fd, map_fd, 64);
 	if (link_fd < 0)
 		return TOK_ATTACH;
 	if (bpf_link_get_info_by_fd(link_fd, &info, &len) ||
@@ -266,24 +239,30 @@ out:
 
 #define NSIM_ID "4711"
 
-/* The netdev of a new netdevsim device, or 0. */
-static int nsim_ifindex(void)
+/* The netdev of the netdevsim device, or 0 if it has none (yet). */
+static int nsim_netdev(void)
 {
 	const char *dir = "/sys/bus/netdevsim/devices/netdevsim" NSIM_ID "/net";
 	struct dirent *de;
-	int i, ifindex = 0;
+	int ifindex = 0;
 	DIR *d;
 
-	for (i = 0; i < 100 && !ifindex; i++) {
-		d = opendir(dir);
-		while (d && (de = readdir(d)))
-			if (de->d_name[0] != '.')
-				ifindex = if_nametoindex(de->d_name);
-		if (d)
-			closedir(d);
-		if (!ifindex)
-			usleep(10000);
-	}
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!ifindex && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			ifindex = if_nametoindex(de->d_name);
+	closedir(d);
+	return ifindex;
+}
+
+/* A new device's netdev appears when its driver probed it: wait for it. */
+static int nsim_ifindex(void)
+{
+	int ifindex;
+
+	WAIT_UNTIL((ifindex = nsim_netdev()) > 0);
 	return ifindex;
 }
 
@@ -313,9 +292,8 @@ static void test_offloaded(void)
 	if (!ASSERT_GE(map_fd, 0, "offloaded map_create"))
 		goto out;
 	base = map_memlock(map_fd);
-	link_fd = attach_change_iter(prog_fd, map_fd);
-	ASSERT_LT(link_fd, 0, "attach to an offloaded map");
-	ASSERT_EQ(errno, EOPNOTSUPP, "offloaded errno");
+	link_fd = link_change_iter(prog_fd, map_fd, 64);
+	ASSERT_EQ(link_fd, -EOPNOTSUPP, "attach to an offloaded map");
 	if (link_fd >= 0)
 		close(link_fd);
 	ASSERT_EQ(map_memlock(map_fd), base, "no ring left");

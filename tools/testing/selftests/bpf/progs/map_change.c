@@ -7,22 +7,22 @@
 
 char _license[] SEC("license") = "GPL";
 
-#define DEF_MAP(name, mtype, n, extra)		\
+#define DEF_MAP(name, mtype, n, flags)		\
 struct {					\
 	__uint(type, mtype);			\
 	__uint(max_entries, n);			\
+	__uint(map_flags, flags);		\
 	__type(key, __u32);			\
 	__type(value, __u64);			\
-	extra					\
 } name SEC(".maps")
 
-DEF_MAP(hash_map, BPF_MAP_TYPE_HASH, 64, );
-DEF_MAP(hash_noprealloc, BPF_MAP_TYPE_HASH, 64, __uint(map_flags, BPF_F_NO_PREALLOC););
-DEF_MAP(lru_map, BPF_MAP_TYPE_LRU_HASH, 64, );
-DEF_MAP(array_map, BPF_MAP_TYPE_ARRAY, 16, );
-DEF_MAP(pcpu_hash, BPF_MAP_TYPE_PERCPU_HASH, 64, );
-DEF_MAP(lru_pcpu_hash, BPF_MAP_TYPE_LRU_PERCPU_HASH, 64, );
-DEF_MAP(pcpu_array, BPF_MAP_TYPE_PERCPU_ARRAY, 16, );
+DEF_MAP(hash_map, BPF_MAP_TYPE_HASH, 64, 0);
+DEF_MAP(hash_noprealloc, BPF_MAP_TYPE_HASH, 64, BPF_F_NO_PREALLOC);
+DEF_MAP(lru_map, BPF_MAP_TYPE_LRU_HASH, 64, 0);
+DEF_MAP(array_map, BPF_MAP_TYPE_ARRAY, 16, 0);
+DEF_MAP(pcpu_hash, BPF_MAP_TYPE_PERCPU_HASH, 64, 0);
+DEF_MAP(lru_pcpu_hash, BPF_MAP_TYPE_LRU_PERCPU_HASH, 64, 0);
+DEF_MAP(pcpu_array, BPF_MAP_TYPE_PERCPU_ARRAY, 16, 0);
 
 static void fill_rec(struct change_rec *r, struct bpf_map_change *c,
 		     struct bpf_map *map)
@@ -157,14 +157,29 @@ int write_maps(struct __sk_buff *skb)
 	void *map;
 
 	switch (target) {
-	case 0: map = &hash_map; break;
-	case 1: map = &hash_noprealloc; break;
-	case 2: map = &lru_map; break;
-	case 3: map = &array_map; break;
-	case 4: map = &pcpu_hash; break;
-	case 5: map = &lru_pcpu_hash; break;
-	case 6: map = &pcpu_array; break;
-	default: return 0;
+	case 0:
+		map = &hash_map;
+		break;
+	case 1:
+		map = &hash_noprealloc;
+		break;
+	case 2:
+		map = &lru_map;
+		break;
+	case 3:
+		map = &array_map;
+		break;
+	case 4:
+		map = &pcpu_hash;
+		break;
+	case 5:
+		map = &lru_pcpu_hash;
+		break;
+	case 6:
+		map = &pcpu_array;
+		break;
+	default:
+		return 0;
 	}
 	if (op == 0)
 		ret = bpf_map_update_elem(map, &key, &val, flags);
@@ -173,8 +188,12 @@ int write_maps(struct __sk_buff *skb)
 	return 0;
 }
 
-/* fentry/fexit on the trace hooks, filtered on one map. */
-__u32 hook_map_id, nr_events, hash_of_maps_calls;
+/*
+ * fentry/fexit on the trace hooks, filtered on one map; hash_of_maps_calls
+ * counts the calls for the HASH_OF_MAPS map hash_of_maps_id (the hooks see
+ * every map of the system, other tests' too).
+ */
+__u32 hook_map_id, nr_events, hash_of_maps_id, hash_of_maps_calls;
 struct hook_event events[HOOK_MAX];
 
 static void hook_event(struct bpf_map *map, void *k, void *v, __u64 f,
@@ -183,7 +202,7 @@ static void hook_event(struct bpf_map *map, void *k, void *v, __u64 f,
 	struct hook_event *e;
 	__u32 i;
 
-	if (map->map_type == BPF_MAP_TYPE_HASH_OF_MAPS)
+	if (map->id == hash_of_maps_id)
 		hash_of_maps_calls++;
 	if (map->id != hook_map_id)
 		return;

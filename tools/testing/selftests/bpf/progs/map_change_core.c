@@ -12,11 +12,11 @@
 char _license[] SEC("license") = "GPL";
 
 /* Set by the test before load. */
-const volatile __u32 target_tgid = 0;
+const volatile __u32 target_tgid;
 const volatile __u32 perf_key_base = 1000;
 const volatile __u32 fentry_key_base = 2000;
 const volatile __u32 key_range = 1000;
-const volatile __u64 lock_prog_tag = 0;
+const volatile __u64 lock_prog_tag;
 
 /* origin_nested: the traced map, and an untraced one watched by fentry */
 struct {
@@ -140,7 +140,8 @@ int churn_write(struct __sk_buff *skb)
 /*
  * attach_inflight: an LRU update from thread hold_tid is held inside the
  * update, past the entry and before the change, until the test releases
- * it, hold_max_ns passed or bpf_loop() ran out of iterations.
+ * it, hold_max_ns passed or HOLD_LOOPS bpf_loop() calls ran out of
+ * iterations (seconds, on a fast machine).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -149,24 +150,33 @@ struct {
 	__type(value, __u64);
 } inflight_map SEC(".maps");
 
+#define HOLD_LOOPS	16
+
 __u32 hold_tid, held, release, updated;
-__u64 hold_max_ns = 1000000000;
+__u64 hold_max_ns = 10000000000ULL;
+
+static __always_inline bool hold_over(__u64 start)
+{
+	return release || bpf_ktime_get_ns() - start > hold_max_ns;
+}
 
 static int hold_cb(__u32 i, __u64 *start)
 {
-	return release || bpf_ktime_get_ns() - *start > hold_max_ns;
+	return hold_over(*start);
 }
 
 SEC("fentry/bpf_lru_pop_free")
 int BPF_PROG(hold_lru_pop)
 {
 	__u64 start;
+	int i;
 
 	if ((__u32)bpf_get_current_pid_tgid() != hold_tid || held)
 		return 0;
 	held = 1;
 	start = bpf_ktime_get_ns();
-	bpf_loop(1 << 23, hold_cb, &start, 0);
+	for (i = 0; i < HOLD_LOOPS && !hold_over(start); i++)
+		bpf_loop(1 << 23, hold_cb, &start, 0);
 	held = 2;
 	return 0;
 }
