@@ -30,9 +30,16 @@ struct bpf_iter__bpf_map_change___local {
 	void *value;
 } __attribute__((preserve_access_index));
 
-/* set before load: the map's key size and the size of its value buffer */
+/*
+ * set before load: the map's key size and the size of its value buffer,
+ * each followed by zeros up to a multiple of 8 bytes, so that bpftool reads
+ * keys and values at aligned addresses
+ */
 const volatile __u32 key_size = 1;
+const volatile __u32 key_pad;
 const volatile __u32 value_size = 1;
+const volatile __u32 value_pad;
+static const __u64 zero;
 /* set before each read: records before it were shown already */
 __u64 start_seq;
 
@@ -69,7 +76,11 @@ int dump_history(struct bpf_iter__bpf_map_change___local *ctx)
 	__builtin_memcpy(h.comm, c->comm, sizeof(h.comm));
 	bpf_seq_write(seq, &h, sizeof(h));
 	bpf_seq_write(seq, key, key_size);
+	if (key_pad)
+		bpf_seq_write(seq, &zero, key_pad);
 	bpf_seq_write(seq, value, value_size);
+	if (value_pad)
+		bpf_seq_write(seq, &zero, value_pad);
 	return 0;
 }
 

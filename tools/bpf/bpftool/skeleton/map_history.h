@@ -5,7 +5,8 @@
 /*
  * What map_history.bpf.c writes for each change record, followed by
  * key_size bytes of key and value_size bytes of value buffer (the rodata
- * sizes the program was loaded with).
+ * sizes the program was loaded with), each padded with zeros to a multiple
+ * of 8 bytes.
  */
 struct map_history_hdr {
 	__u64 seq;
