@@ -51,31 +51,30 @@ void __bpf_map_trace_update(struct bpf_map *map, void *key, void *value,
 void bpf_map_trace_hook_linked(void *func, bool linked);
 u64 bpf_map_trace_mem_usage(const struct bpf_map *map);
 
-/*
- * Does some map record, or is some program on a hook? The hash and array
- * updates and deletes test this once, at their entry, and while it is
- * false run a copy of their body that has no trace code at all.
- */
+/* Does some map record, or is some program on a hook? */
 static __always_inline bool bpf_map_trace_active(void)
 {
 	return static_branch_unlikely(&bpf_map_trace_key);
 }
 
 /*
- * Must an update or delete run its traced copy? While anything listens,
- * and under preemptible RCU for a caller outside any RCU read-side section
- * (a sleepable program): its traced copy tests the keys again inside
+ * Must an update or delete run its traced copy? The hash and array updates
+ * and deletes test this once, at their entry, and otherwise run a copy of
+ * their body that has no trace code at all. True while anything listens,
+ * and for a preemptible caller outside any RCU read-side section (a
+ * sleepable program): its traced copy tests the keys again inside
  * bpf_map_trace_writer_enter(). Every other caller tests the key inside an
  * RCU read-side section of its own (rcu_read_lock(), or preemption, BH or
- * IRQs disabled; without preemptible RCU, any code that does not
+ * IRQs disabled; without CONFIG_PREEMPT_COUNT, any code that does not
  * schedule), so an attach that turns the key on and then waits with
- * synchronize_rcu() waits for the untraced copies that missed it.
+ * synchronize_rcu() waits for the untraced copies that missed it. Without
+ * preemptible RCU, rcu_preempt_depth() is 0; without PREEMPT_COUNT,
+ * preemptible() is 0: the test is the patched-out branch alone.
  */
 static __always_inline bool bpf_map_trace_writer_traced(void)
 {
 	return bpf_map_trace_active() ||
-	       (IS_ENABLED(CONFIG_PREEMPT_RCU) && !rcu_preempt_depth() &&
-		preemptible());
+	       (!rcu_preempt_depth() && preemptible());
 }
 
 /*

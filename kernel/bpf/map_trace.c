@@ -91,8 +91,8 @@ noinline __noipa void bpf_map_trace_delete_elem(struct bpf_map *map,
  * An update or delete tests bpf_map_trace_key at its entry and, if it was
  * off, runs a copy of its body with no trace code to its end; a traced one
  * tests for the ring after its change. Both run in an RCU read-side
- * section (bpf_map_trace_writer_enter()): before an attach returns, wait
- * for them. Then a change in flight is recorded or visible to a lookup
+ * section (the caller's, or bpf_map_trace_writer_enter()'s: see
+ * bpf_map_trace_writer_traced()): before an attach returns, wait for them. Then a change in flight is recorded or visible to a lookup
  * made after the attach, and every change begun after it is recorded and
  * seen by the hooks. No attach path runs in an RCU read-side section (the
  * verifier keeps bpf_sys_bpf() out of them), and RCU readers never wait
@@ -487,6 +487,8 @@ notrace void __bpf_map_trace_update(struct bpf_map *map, void *key,
 				 nr_percpu, flags);
 	bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
 }
+
+NOKPROBE_SYMBOL(__bpf_map_trace_update);
 
 static void map_trace_ring_free(struct bpf_map_trace_ring *ring)
 {

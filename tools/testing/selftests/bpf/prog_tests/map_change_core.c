@@ -282,6 +282,7 @@ static const char * const ring_writers[] = {
 	"__bpf_map_trace_record",
 	"__bpf_map_trace_record_pcpu",
 	"__bpf_map_trace_record_elem",
+	"__bpf_map_trace_update",
 };
 
 enum { FENTRY_NO_LOAD, FENTRY_NO_ATTACH, FENTRY_ATTACHED };
