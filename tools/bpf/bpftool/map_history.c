@@ -109,15 +109,17 @@ static void wall_time(const struct history *h, __u64 ns, char *buf,
 {
 	long long wall = h->wall_offset + (long long)ns;
 	time_t secs = wall / 1000000000LL;
+	char date[32], zone[8];
 	struct tm tm;
-	char date[32];
 
 	if (!localtime_r(&secs, &tm) ||
-	    !strftime(date, sizeof(date), "%FT%T", &tm)) {
+	    !strftime(date, sizeof(date), "%FT%T", &tm) ||
+	    !strftime(zone, sizeof(zone), "%z", &tm)) {
 		snprintf(buf, size, "-");
 		return;
 	}
-	snprintf(buf, size, "%s.%06lld", date, wall % 1000000000LL / 1000);
+	snprintf(buf, size, "%s.%06lld%s", date, wall % 1000000000LL / 1000,
+		 zone);
 }
 
 static long long get_wall_offset(void)

@@ -18,10 +18,14 @@ head -c 64 /dev/zero > /tmp/pkt
 run bpftool prog run pinned /sys/fs/bpf/demo/bump data_in /tmp/pkt repeat 2
 run cat /sys/fs/bpf/counters_print
 run bpftool map history pinned $M
-echo; echo "# bpftool -p map history pinned $M | head -24"
-bpftool -p map history pinned $M | head -24
+run bpftool map history pinned $M key 1 0 0 0 op update
+echo; echo "# bpftool -p map history pinned $M since 4 | head -24"
+bpftool -p map history pinned $M since 4 | head -24
 echo
 run bpftool link show
+# a map that nothing records has no history, and bpftool says so
+run bpftool map create /sys/fs/bpf/idle type hash key 4 value 8 entries 4 name idle
+run bpftool map history pinned /sys/fs/bpf/idle || echo "(exit status $?)"
 
 # A live upgrade: writers keep changing map A while its entries move to
 # map B of a new layout: a bulk copy and a replay of A's history, or a bulk
