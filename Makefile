@@ -108,6 +108,8 @@ tools: kernel
 		all install_headers
 	@$(STEP) bpftool $(LOGS)/bpftool.log $(MAKE) $(BPFTOOL_MK)
 	@$(STEP) man8 $(LOGS)/bpftool-man.log $(MAKE) $(BPFTOOL_MAN)
+	@$(STEP) docs $(LOGS)/docs.log rst2html --halt=warning \
+		$(REPO)/Documentation/bpf/map_trace.rst $(TOOLS)/map_trace.html
 	@$(STEP) tests $(LOGS)/selftests.log $(MAKE) -f $(VM)/selftests.mk \
 		SRC=$(TREE) OUT=$(ST) VMLINUX=$(KDIR)/vmlinux LIBBPF_DIR=$(TOOLS) \
 		BPFTOOL=$(TOOLS)/bpftool/bootstrap/bpftool \
