@@ -22,17 +22,12 @@
 
 static char out[OUT_MAX];
 
-/* Run a shell command as @uid (0: as we are); its stdout+stderr in out[]. */
-static int run(uid_t uid, const char *fmt, ...)
+/* Start a shell command as @uid (0: as we are), its stdout+stderr on *rfd. */
+static pid_t start(uid_t uid, const char *cmd, int *rfd)
 {
-	int pfd[2], status, len = 0, n;
-	char cmd[512];
-	va_list ap;
+	int pfd[2];
 	pid_t pid;
 
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
 	if (pipe(pfd))
 		return -1;
 	pid = fork();
@@ -46,10 +41,28 @@ static int run(uid_t uid, const char *fmt, ...)
 		_exit(127);
 	}
 	close(pfd[1]);
-	while ((n = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0)
+	*rfd = pfd[0];
+	return pid;
+}
+
+/* Run a shell command as @uid (0: as we are); its stdout+stderr in out[]. */
+static int run(uid_t uid, const char *fmt, ...)
+{
+	int rfd, status, len = 0, n;
+	char cmd[512];
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	pid = start(uid, cmd, &rfd);
+	if (pid < 0)
+		return -1;
+	while ((n = read(rfd, out + len, sizeof(out) - 1 - len)) > 0)
 		len += n;
 	out[len] = 0;
-	close(pfd[0]);
+	close(rfd);
 	if (waitpid(pid, &status, 0) < 0)
 		return -1;
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -316,30 +329,19 @@ static void follow_until(int pfd, int *len, const char *want)
 	}
 }
 
-/* Start "bpftool ARGS" with its stdout (and stderr) on a non-blocking pipe. */
+/* Start a command with its stdout and stderr on a non-blocking pipe. */
 static pid_t spawn(int *rfd, const char *fmt, ...)
 {
 	char cmd[256];
-	int pfd[2];
 	va_list ap;
 	pid_t pid;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	if (pipe(pfd))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		execl("/bin/sh", "sh", "-c", cmd, NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-	*rfd = pfd[0];
+	pid = start(0, cmd, rfd);
+	if (pid > 0)
+		fcntl(*rfd, F_SETFL, O_NONBLOCK);
 	return pid;
 }
 
@@ -361,11 +363,7 @@ static void stop_follow(pid_t pid, int rfd, int *len, int sig, const char *name)
 /* bpftool has attached when the map's memory usage has the ring. */
 static bool wait_attached(int fd, long long base)
 {
-	int i;
-
-	for (i = 0; i < 100 && map_memlock(fd) <= base; i++)
-		usleep(100000);
-	return ASSERT_GT(map_memlock(fd), base, "follow attached");
+	return ASSERT_TRUE(WAIT_UNTIL(map_memlock(fd) > base), "follow attached");
 }
 
 /*
