@@ -92,9 +92,10 @@ noinline __noipa void bpf_map_trace_delete_elem(struct bpf_map *map,
  * off, runs a copy of its body with no trace code to its end; a traced one
  * tests for the ring after its change. Both run in an RCU read-side
  * section (the caller's, or bpf_map_trace_writer_enter()'s: see
- * bpf_map_trace_writer_traced()): before an attach returns, wait for them. Then a change in flight is recorded or visible to a lookup
- * made after the attach, and every change begun after it is recorded and
- * seen by the hooks. No attach path runs in an RCU read-side section (the
+ * bpf_map_trace_writer_traced()): before an attach returns, wait for them.
+ * Then a change in flight is recorded or visible to a lookup made after
+ * the attach, and every change begun after it is recorded and seen by the
+ * hooks. No attach path runs in an RCU read-side section (the
  * verifier keeps bpf_sys_bpf() out of them), and RCU readers never wait
  * on the mutexes held here (tr->mutex).
  */
