@@ -122,6 +122,7 @@ initramfs: tools
 		$$(for o in $(ST)/*.bpf.o; do echo $$o:/root/$${o##*/}; done)
 
 test: initramfs
+	@$(STEP) vm-tty $(LOGS)/vm-tty.log $(VM)/vm-tty-test.sh $(KERNEL) $(INITRD)
 	@echo "[$$(($$(date +%s) - $$MC_T0))s] run      selftests in the VM (console: $(B)/test.log)"
 	@$(VM)/test.sh $(KERNEL) $(INITRD) $(T)
 
