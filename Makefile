@@ -7,7 +7,7 @@
 #   make vm      a shell in the VM (bpftool, test_progs, bpffs mounted);
 #                CMD='...' or a piped stdin: run that instead, with its status
 #   make bench   the cost of history per map update, against the alternatives
-#                (BENCH=quick: the smallest size of each map type only)
+#                (BENCH=quick: the smallest and largest sizes only)
 #   make kernel-i386  the series built for 32-bit x86, warnings as errors
 #   make test-kcsan   the stress and core tests on a KCSAN kernel
 #   make test-vm      make vm's terminal: Ctrl-C, piped input, CMD= (3 boots)

@@ -71,7 +71,7 @@ struct bench {
 static bool patched;
 static int ncpus;
 static const char *kernel_name;
-/* "quick" mode: the matrix at the smallest size only */
+/* "quick" mode: the matrix at the smallest and the largest size only */
 static bool quick;
 static unsigned char keybuf[64], *valbuf;
 
@@ -316,7 +316,7 @@ static void bench_matrix(void)
 	int t, s, o;
 
 	for (t = 0; t < (int)ARRAY_SIZE(mtypes); t++) {
-		for (s = 0; s < (quick ? 1 : 3); s++) {
+		for (s = 0; s < 3; s += quick ? 2 : 1) {
 			if (bench_setup(&b, &mtypes[t], sizes[s][0], sizes[s][1]))
 				continue;
 			for (o = 0; o < 2; o++) {
