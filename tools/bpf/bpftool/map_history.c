@@ -41,8 +41,7 @@ struct history_opts {
 	__u32 entries;		/* 0: the ring's size, or the default */
 	const char *pin;
 	bool follow;
-	bool have_since;
-	__u64 since;
+	__u64 since;		/* the first sequence number to show */
 	unsigned char *key;	/* only this key */
 	__u32 op;		/* only this op, or OP_ANY */
 	__u64 count;		/* at most this many records, 0: no limit */
@@ -401,7 +400,6 @@ static int parse_history_args(int argc, char **argv, struct history *h)
 			    parse_u64(*argv, "sequence number", ULLONG_MAX - 1,
 				      &o->since))
 				return -1;
-			o->have_since = true;
 			NEXT_ARG();
 		} else if (is_prefix(*argv, "key")) {
 			NEXT_ARG();
@@ -576,7 +574,7 @@ static int history_init(struct history *h)
 		return -1;
 	}
 	h->wall_offset = get_wall_offset();
-	if (h->o.have_since && h->o.since) {
+	if (h->o.since) {
 		h->have_last = true;
 		h->last_seq = h->o.since - 1;
 	}
