@@ -36,10 +36,15 @@ export CCACHE_MAXSIZE ?= 5G
 export CCACHE_BASEDIR := $(REPO)
 export CCACHE_NOHASHDIR := 1
 
+# The base the series was tested on: deps installs this version of
+# linux-source-6.12 if the archive still has it, and prepare-tree says when
+# the installed one differs and whether the series applies to it (README,
+# "The base").
+export MC_BASE_DEB := 6.12.117-1~deb12u1
 DEB_PKGS := gcc make git xz-utils bc flex bison cpio kmod rsync pkg-config \
 	    libelf-dev zlib1g-dev libzstd-dev libcap-dev libssl-dev \
 	    clang-19 llvm-19 lld-19 dwarves busybox-static quilt ccache \
-	    qemu-system-x86 linux-source-6.12 python3-docutils
+	    qemu-system-x86 linux-source-6.12=$(MC_BASE_DEB) python3-docutils
 
 SELFTESTS   := tools/testing/selftests/bpf
 OUR_TESTS   := $(notdir $(wildcard $(SELFTESTS)/prog_tests/*.c))

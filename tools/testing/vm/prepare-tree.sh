@@ -52,7 +52,14 @@ if [ ! -d "$TREE" ]; then
 	mv "$TREE.tmp" "$TREE"
 fi
 ver=$(make -s -C "$BASE" kernelversion 2>/dev/null)
-echo "prepare-tree: base Linux $ver from $(dpkg-query -W -f '${Package} ${Version}' linux-source-6.12 2>/dev/null || echo "$TARBALL")"
+deb=$(dpkg-query -W -f '${Version}' linux-source-6.12 2>/dev/null || echo unknown)
+echo "prepare-tree: base Linux $ver from linux-source-6.12 $deb"
+# The base the series was tested on (MC_BASE_DEB, set in the Makefile).
+untested=
+if [ -n "${MC_BASE_DEB:-}" ] && [ "$deb" != "$MC_BASE_DEB" ]; then
+	untested="the series was tested on linux-source-6.12 $MC_BASE_DEB, not $deb"
+	echo "prepare-tree: $untested"
+fi
 
 # 2. Stage the files the series and the overlay touch, from the base.
 rm -rf "$STAGE"
@@ -89,8 +96,12 @@ if [ ${#patched[@]} -gt 0 ]; then
 	if ! out=$(cd "$STAGE" && QUILT_PATCHES=patches quilt push -a -q --fuzz=0 2>&1); then
 		echo "$out" >&2
 		bad=$(cd "$STAGE" && QUILT_PATCHES=patches quilt next 2>/dev/null || true)
+		[ -z "$untested" ] ||
+			echo "prepare-tree: $untested: apt-get install linux-source-6.12=$MC_BASE_DEB if the archive still has it, or rebase the series (README, \"The base\")" >&2
 		die "patch ${bad#patches/} does not apply to Linux $ver (see the hunks above for the file)"
 	fi
+	[ -z "$untested" ] ||
+		echo "prepare-tree: the series applies to linux-source-6.12 $deb with --fuzz=0; make test tells whether it works there"
 	if [ "$MODE" = quilt ]; then
 		echo "prepare-tree: $STAGE has the series pushed; edit with quilt there"
 		exit 0
