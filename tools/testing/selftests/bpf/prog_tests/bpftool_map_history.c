@@ -171,6 +171,26 @@ static int count_str(const char *hay, const char *needle)
 	return n;
 }
 
+/*
+ * A hash map of 4-byte keys and 8-byte values, no BTF; its memory usage
+ * before any ring in *base.
+ */
+static int hash_map(const char *name, __u32 entries, long long *base)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, name, 4, 8, entries, NULL);
+
+	if (ASSERT_GE(fd, 0, "map_create"))
+		*base = map_memlock(fd);
+	return fd;
+}
+
+/* Remove the pinned history link: recording stops once it is released. */
+static void unpin_history(int fd, long long base)
+{
+	unlink(HIST_PIN);
+	ASSERT_EQ(wait_memlock(fd, base), base, "recording stopped");
+}
+
 struct hkey { __u32 a, b; };
 struct hval { __u64 x; __u32 y, z; };
 
@@ -230,9 +250,7 @@ static void test_btf_hash(struct map_history_btf *skel)
 		ASSERT_TRUE(json_valid(out), "link json parses");
 		ASSERT_HAS_SUBSTR(out, "\"ring_entries\":4096", "link json ring_entries");
 	}
-	unlink(HIST_PIN);
-	/* recording stops once the unpinned link is released */
-	ASSERT_EQ(wait_memlock(fd, base), base, "recording stopped");
+	unpin_history(fd, base);
 }
 
 /* Syscall records hold every CPU's value, a program's one CPU's. */
@@ -283,8 +301,7 @@ static void test_percpu(struct map_history_btf *skel)
 		ASSERT_NULL(strstr(out, "\"formatted\":{\"key\":7,\"value\":"),
 			    "no per-CPU record with a bare value");
 	}
-	unlink(HIST_PIN);
-	ASSERT_EQ(wait_memlock(fd, base), base, "recording stopped");
+	unpin_history(fd, base);
 }
 
 /* A map without BTF prints hex; pin prints null in JSON mode. */
@@ -427,10 +444,9 @@ static void test_follow_wrap(void)
 	__u64 v;
 	pid_t pid;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "wrap", 4, 8, 4, NULL);
-	if (!ASSERT_GE(fd, 0, "map_create"))
+	fd = hash_map("wrap", 4, &base);
+	if (fd < 0)
 		return;
-	base = map_memlock(fd);
 	out[0] = 0;
 	pid = spawn(&rfd, "exec bpftool -j map history id %u entries 4 follow",
 		    map_id(fd));
@@ -485,10 +501,9 @@ static void test_not_recording(void)
 	__u64 v = 1;
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "idle", 4, 8, 4, NULL);
-	if (!ASSERT_GE(fd, 0, "map_create"))
+	fd = hash_map("idle", 4, &base);
+	if (fd < 0)
 		return;
-	base = map_memlock(fd);
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 	ASSERT_NEQ(run(0, "bpftool map history id %u", map_id(fd)), 0,
 		   "not recording: exit status");
@@ -513,10 +528,9 @@ static void test_lost(void)
 	__u64 v;
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "lost", 4, 8, 4, NULL);
-	if (!ASSERT_GE(fd, 0, "map_create"))
+	fd = hash_map("lost", 4, &base);
+	if (fd < 0)
 		return;
-	base = map_memlock(fd);
 	unlink(HIST_PIN);
 	if (!ASSERT_OK(run(0, "bpftool map history id %u entries 2 pin %s",
 			   map_id(fd), HIST_PIN), "pin entries 2"))
@@ -537,8 +551,7 @@ static void test_lost(void)
 		   "other ring size");
 	ASSERT_HAS_SUBSTR(out, "already records into a ring of 2 entries", "EBUSY message");
 out:
-	unlink(HIST_PIN);
-	ASSERT_EQ(wait_memlock(fd, base), base, "recording stopped");
+	unpin_history(fd, base);
 	close(fd);
 }
 
@@ -550,11 +563,10 @@ static void test_options(void)
 	__u64 v = 5;
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "opts", 4, 8, 8, NULL);
-	if (!ASSERT_GE(fd, 0, "map_create"))
+	fd = hash_map("opts", 8, &base);
+	if (fd < 0)
 		return;
 	id = map_id(fd);
-	base = map_memlock(fd);
 	unlink(HIST_PIN);
 	if (!ASSERT_OK(run(0, "bpftool map history id %u pin %s", id, HIST_PIN), "pin"))
 		goto out;
@@ -588,8 +600,7 @@ static void test_options(void)
 	ASSERT_NEQ(run(0, "bpftool map history id %u count 0", id), 0, "count 0");
 	ASSERT_HAS_SUBSTR(out, "count", "count 0 message");
 out:
-	unlink(HIST_PIN);
-	ASSERT_EQ(wait_memlock(fd, base), base, "recording stopped");
+	unpin_history(fd, base);
 	close(fd);
 }
 
@@ -602,10 +613,9 @@ static void test_pin_mount(void)
 	char path[64];
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "pinfs", 4, 8, 4, NULL);
-	if (!ASSERT_GE(fd, 0, "map_create"))
+	fd = hash_map("pinfs", 4, &base);
+	if (fd < 0)
 		return;
-	base = map_memlock(fd);
 	mkdir(dir, 0700);
 	snprintf(path, sizeof(path), "%s/h", dir);
 	if (ASSERT_OK(run(0, "bpftool map history id %u pin %s", map_id(fd), path),
