@@ -466,6 +466,12 @@ static bool map_recording(__u32 map_id, __u32 *ring_entries)
 	return found;
 }
 
+static void busy_error(const struct history *h, __u32 ring)
+{
+	p_err("map %u already records into a ring of %u entries: leave out 'entries' or ask for %u",
+	      h->info.id, ring, ring);
+}
+
 /* The documented errnos of a bpf_map_change attach, in words. */
 static void attach_error(const struct history *h, int err)
 {
@@ -483,8 +489,7 @@ static void attach_error(const struct history *h, int err)
 		break;
 	case EBUSY:
 		if (map_recording(id, &ring))
-			p_err("map %u already records into a ring of %u entries: leave out 'entries' or ask for %u",
-			      id, ring, ring);
+			busy_error(h, ring);
 		else
 			p_err("map %u already records into a ring of another size", id);
 		break;
@@ -526,7 +531,7 @@ static int check_recording(struct history *h)
 		return -1;
 	}
 	if (h->o.entries && h->o.entries != ring) {
-		attach_error(h, EBUSY);
+		busy_error(h, ring);
 		return -1;
 	}
 	return 0;
