@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Map change history: fentry-attachable trace hooks called on every change
- * of a supported map while a program is attached to them, a per-map change
- * ring they append to while a bpf_map_change iterator link is attached,
- * and that iterator target.
+ * of a supported map while a program is attached to them, and a per-map
+ * change ring they append to while a bpf_map_change iterator link
+ * (map_change_iter.c) is attached.
  *
  * The ring is an array of fixed-size slots. A writer claims the next
  * sequence number with an atomic increment, marks the slot BUSY with a
@@ -21,8 +21,6 @@
  */
 #include <linux/bpf.h>
 #include <linux/bpf_map_trace.h>
-#include <linux/btf.h>
-#include <linux/btf_ids.h>
 #include <linux/cred.h>
 #include <linux/filter.h>
 #include <linux/kprobes.h>
@@ -31,38 +29,11 @@
 #include <linux/timekeeping.h>
 #include <linux/unaligned.h>
 
-#define MAP_TRACE_BUSY		BIT_ULL(63)
-#define MAP_TRACE_CLOSED	BIT_ULL(62)
+#include "map_trace.h"
+
 #define MAP_TRACE_DEFAULT	4096
 #define MAP_TRACE_MAX		BIT(20)
 #define MAP_TRACE_MAX_BYTES	(256ULL << 20)
-/* how long a reader waits for a record being written before it stops */
-#define MAP_TRACE_WAIT_NS	NSEC_PER_MSEC
-#define MAP_TRACE_RESCHED	1024
-
-struct map_trace_slot {
-	atomic64_t state;	/* 0: empty, seq + 1: published, | BUSY: writing */
-	atomic64_t dropped;	/* largest seq + 1 whose writer gave up the slot */
-	struct bpf_map_change hdr;
-	u8 data[];		/* key, padded to 8 bytes, then the value */
-};
-
-struct bpf_map_trace_ring {
-	atomic64_t head;	/* next sequence number, | CLOSED when unpublished */
-	u64 base;		/* first sequence number of this ring */
-	u64 closed_at;		/* the head when it was closed, or U64_MAX */
-	refcount_t refcnt;	/* one for being published, one per reader */
-	u32 links;		/* attached links, under map_trace_mutex */
-	u32 entries;
-	u32 slot_size;
-	u32 key_off;
-	u32 value_cap;
-	u64 bytes;
-	/* records dropped in NMI where 64-bit atomics are not NMI-safe */
-	u64 __percpu *nmi_lost;
-	struct rcu_head rcu;
-	u8 slots[] ____cacheline_aligned;
-};
 
 DEFINE_STATIC_KEY_FALSE(bpf_map_trace_key);
 DEFINE_STATIC_KEY_FALSE(bpf_map_trace_hook_key);
@@ -95,9 +66,9 @@ noinline __noipa void bpf_map_trace_delete_elem(struct bpf_map *map,
  * bpf_map_trace_writer_traced()): before an attach returns, wait for them.
  * Then a change in flight is recorded or visible to a lookup made after
  * the attach, and every change begun after it is recorded and seen by the
- * hooks. No attach path runs in an RCU read-side section (the
- * verifier keeps bpf_sys_bpf() out of them), and RCU readers never wait
- * on the mutexes held here (tr->mutex).
+ * hooks. No attach path runs in an RCU read-side section (the verifier
+ * keeps bpf_sys_bpf() out of them), and RCU readers never wait on the
+ * trampoline's mutex that a hook's attach holds here (tr->mutex).
  */
 static void map_trace_wait_writers(void)
 {
@@ -123,36 +94,6 @@ void bpf_map_trace_hook_linked(void *func, bool linked)
 		static_branch_dec(&bpf_map_trace_hook_key);
 		static_branch_dec(&bpf_map_trace_key);
 	}
-}
-
-static __always_inline bool map_trace_supported(const struct bpf_map *map)
-{
-	switch (map->map_type) {
-	case BPF_MAP_TYPE_HASH:
-	case BPF_MAP_TYPE_PERCPU_HASH:
-	case BPF_MAP_TYPE_LRU_HASH:
-	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-	case BPF_MAP_TYPE_ARRAY:
-	case BPF_MAP_TYPE_PERCPU_ARRAY:
-		return true;
-	default:
-		return false;
-	}
-}
-
-static bool map_is_percpu(const struct bpf_map *map)
-{
-	return map->map_type == BPF_MAP_TYPE_PERCPU_HASH ||
-	       map->map_type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
-	       map->map_type == BPF_MAP_TYPE_PERCPU_ARRAY;
-}
-
-/* Largest value a record holds: every CPU's value for per-CPU maps. */
-static u32 map_trace_value_max(const struct bpf_map *map)
-{
-	if (map_is_percpu(map))
-		return round_up(map->value_size, 8) * num_possible_cpus();
-	return map->value_size;
 }
 
 static __always_inline u32 map_trace_nr_percpu(u32 nr_percpu)
@@ -188,12 +129,6 @@ notrace void __bpf_map_trace_hook_delete(struct bpf_map *map, void *key,
 	preempt_disable();
 	bpf_map_trace_delete_elem(map, key, value);
 	preempt_enable();
-}
-
-static __always_inline struct map_trace_slot *
-map_trace_slot(struct bpf_map_trace_ring *ring, u64 seq)
-{
-	return (void *)ring->slots + (seq & (ring->entries - 1)) * ring->slot_size;
 }
 
 /*
@@ -550,7 +485,7 @@ static void map_trace_ring_free_tt_rcu(struct rcu_head *rcu)
  * Writers run under rcu_read_lock() or, from sleepable programs,
  * rcu_read_lock_trace(): free after both grace periods.
  */
-static void map_trace_ring_put(struct bpf_map_trace_ring *ring)
+void bpf_map_trace_ring_put(struct bpf_map_trace_ring *ring)
 {
 	if (refcount_dec_and_test(&ring->refcnt))
 		call_rcu_tasks_trace(&ring->rcu, map_trace_ring_free_tt_rcu);
@@ -608,7 +543,7 @@ static int map_trace_join(struct bpf_map *map, u32 entries,
  * A link starts recording; links of one map share its ring. The ring is
  * allocated without the mutex held: it may take hundreds of MiB.
  */
-static int map_trace_enable(struct bpf_map *map, u32 entries)
+int bpf_map_trace_enable(struct bpf_map *map, u32 entries)
 {
 	struct bpf_map_trace_ring *new = NULL;
 	int n = map_trace_entries(entries);
@@ -629,7 +564,7 @@ static int map_trace_enable(struct bpf_map *map, u32 entries)
 	return err;
 }
 
-static void map_trace_disable(struct bpf_map *map)
+void bpf_map_trace_disable(struct bpf_map *map)
 {
 	struct bpf_map_trace_ring *ring;
 	u64 head;
@@ -648,10 +583,10 @@ static void map_trace_disable(struct bpf_map *map)
 	/* the numbers taken from a closed head are nobody's: readers stop */
 	WRITE_ONCE(ring->closed_at, map->trace_seq);
 	static_branch_dec(&bpf_map_trace_key);
-	map_trace_ring_put(ring);
+	bpf_map_trace_ring_put(ring);
 }
 
-static struct bpf_map_trace_ring *map_trace_ring_get(struct bpf_map *map)
+struct bpf_map_trace_ring *bpf_map_trace_ring_get(struct bpf_map *map)
 {
 	struct bpf_map_trace_ring *ring;
 
@@ -675,393 +610,3 @@ u64 bpf_map_trace_mem_usage(const struct bpf_map *map)
 	rcu_read_unlock();
 	return bytes;
 }
-
-/* The bpf_map_change iterator. */
-struct bpf_iter_seq_map_change_info {
-	struct bpf_map *map;
-	struct bpf_map_trace_ring *ring;	/* NULL: nothing recorded */
-	struct bpf_map_change hdr;
-	void *key;
-	void *value;
-	u64 end;	/* sequence number where this read stops */
-	u64 cur;	/* record in hdr/key/value */
-	u64 next;	/* first sequence number not yet shown */
-	u64 skip;	/* bpf_map_change_skip(): show nothing before it */
-	u32 since_resched;
-	bool valid;
-};
-
-enum map_change_copied {
-	MC_COPIED,
-	MC_LOST,	/* overwritten, or dropped by its writer */
-	MC_PENDING,	/* its writer has not published it yet */
-};
-
-/* Wait for @slot to hold @seq; how long is bounded by time, not spins. */
-static enum map_change_copied map_change_wait(struct map_trace_slot *slot,
-					      u64 seq)
-{
-	u64 state, deadline = 0, now;
-
-	for (;;) {
-		/* pairs with map_trace_publish(): the record is complete */
-		state = atomic64_read_acquire(&slot->state);
-		if (state == seq + 1)
-			return MC_COPIED;
-		/* a newer record, or one newer than @seq gave the slot up */
-		if ((state & ~MAP_TRACE_BUSY) > seq + 1 ||
-		    (u64)atomic64_read(&slot->dropped) > seq)
-			return MC_LOST;
-		/*
-		 * BUSY with @seq: being written, with preemption off. Older:
-		 * the writer of @seq is between taking the number and claiming
-		 * the slot, or about to drop it. Either way it is quick, unless
-		 * an interrupt or a preempted vCPU holds it up.
-		 */
-		now = ktime_get_mono_fast_ns();
-		if (!deadline)
-			deadline = now + MAP_TRACE_WAIT_NS;
-		else if (now > deadline)
-			return MC_PENDING;
-		cpu_relax();
-	}
-}
-
-/* Copy record @seq out of the ring. */
-static enum map_change_copied
-map_change_copy(struct bpf_iter_seq_map_change_info *info, u64 seq)
-{
-	struct bpf_map_trace_ring *ring = info->ring;
-	struct map_trace_slot *slot = map_trace_slot(ring, seq);
-	enum map_change_copied ret;
-	u32 len;
-
-	ret = map_change_wait(slot, seq);
-	if (ret != MC_COPIED)
-		return ret;
-	/* a lapping writer may write the slot as we copy it: checked below */
-	data_race(memcpy(&info->hdr, &slot->hdr, sizeof(info->hdr)));
-	len = min(info->hdr.value_size, ring->value_cap);
-	/* racy as the header */
-	data_race(memcpy(info->key, slot->data, info->map->key_size));
-	/* racy as the header */
-	data_race(memcpy(info->value, slot->data + ring->key_off, len));
-	memset(info->value + len, 0, ring->value_cap - len);
-	/*
-	 * Order the copy before the re-check; a writer lapping us sets BUSY
-	 * with a full barrier (cmpxchg) before touching the data.
-	 */
-	smp_rmb();
-	return atomic64_read(&slot->state) == seq + 1 ? MC_COPIED : MC_LOST;
-}
-
-/*
- * The next record from @from on. A record still being written ends this
- * read before it, and is neither shown nor counted lost: the next read
- * shows it.
- */
-static bool map_change_fetch(struct bpf_iter_seq_map_change_info *info,
-			     u64 from)
-{
-	u64 seq;
-
-	for (seq = from; seq < info->end; seq++) {
-		/* long reads on !PREEMPT kernels */
-		if (++info->since_resched >= MAP_TRACE_RESCHED) {
-			info->since_resched = 0;
-			cond_resched();
-		}
-		switch (map_change_copy(info, seq)) {
-		case MC_COPIED:
-			info->hdr.lost = seq - info->next;
-			info->cur = seq;
-			return info->valid = true;
-		case MC_PENDING:
-			info->end = seq;
-			return info->valid = false;
-		case MC_LOST:
-			break;
-		}
-	}
-	return info->valid = false;
-}
-
-static void *bpf_map_change_seq_start(struct seq_file *seq, loff_t *pos)
-{
-	struct bpf_iter_seq_map_change_info *info = seq->private;
-	struct bpf_map_trace_ring *ring = info->ring;
-	u64 head;
-
-	if (!ring)
-		return NULL;
-	if (*pos == 0) {
-		head = atomic64_read(&ring->head);
-		if (head & MAP_TRACE_CLOSED)
-			head = min(head & ~MAP_TRACE_CLOSED,
-				   READ_ONCE(ring->closed_at));
-		info->end = head;
-		info->next = ring->base;
-		if (!map_change_fetch(info, head - ring->base > ring->entries ?
-					    head - ring->entries : ring->base))
-			return NULL;
-		return info;
-	}
-	/* a later read(): show the pending record afresh, as the ring has it */
-	if (!info->valid || !map_change_fetch(info, info->cur))
-		return NULL;
-	return info;
-}
-
-static void *bpf_map_change_seq_next(struct seq_file *seq, void *v,
-				     loff_t *pos)
-{
-	struct bpf_iter_seq_map_change_info *info = seq->private;
-
-	++*pos;
-	/* records skipped on request are not lost */
-	info->next = max(info->cur + 1, info->skip);
-	return map_change_fetch(info, info->next) ? info : NULL;
-}
-
-struct bpf_iter__bpf_map_change {
-	__bpf_md_ptr(struct bpf_iter_meta *, meta);
-	__bpf_md_ptr(struct bpf_map *, map);
-	__bpf_md_ptr(struct bpf_map_change *, change);
-	__bpf_md_ptr(void *, key);
-	__bpf_md_ptr(void *, value);
-};
-
-DEFINE_BPF_ITER_FUNC(bpf_map_change, struct bpf_iter_meta *meta,
-		     struct bpf_map *map, struct bpf_map_change *change,
-		     void *key, void *value)
-
-static int __bpf_map_change_seq_show(struct seq_file *seq, void *v,
-				     bool in_stop)
-{
-	struct bpf_iter_seq_map_change_info *info = seq->private;
-	struct bpf_iter__bpf_map_change ctx = {};
-	struct bpf_iter_meta meta;
-	struct bpf_prog *prog;
-
-	meta.seq = seq;
-	prog = bpf_iter_get_info(&meta, in_stop);
-	if (!prog)
-		return 0;
-	ctx.meta = &meta;
-	ctx.map = info->map;
-	if (v) {
-		ctx.change = &info->hdr;
-		ctx.key = info->key;
-		ctx.value = info->value;
-	}
-	return bpf_iter_run_prog(prog, &ctx);
-}
-
-static int bpf_map_change_seq_show(struct seq_file *seq, void *v)
-{
-	return __bpf_map_change_seq_show(seq, v, false);
-}
-
-static void bpf_map_change_seq_stop(struct seq_file *seq, void *v)
-{
-	if (!v)
-		(void)__bpf_map_change_seq_show(seq, NULL, true);
-}
-
-static const struct seq_operations bpf_map_change_seq_ops = {
-	.start	= bpf_map_change_seq_start,
-	.next	= bpf_map_change_seq_next,
-	.stop	= bpf_map_change_seq_stop,
-	.show	= bpf_map_change_seq_show,
-};
-
-/*
- * Each open seq_file holds a uref on the map and a reference on the ring,
- * so a read outlives the link, the map fd and the end of recording.
- */
-static int bpf_iter_init_map_change(void *priv_data,
-				    struct bpf_iter_aux_info *aux)
-{
-	struct bpf_iter_seq_map_change_info *info = priv_data;
-	struct bpf_map *map = aux->map;
-	u32 value_cap = round_up(map_trace_value_max(map), 8);
-
-	info->key = kzalloc(map->key_size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	info->value = kvzalloc(value_cap, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!info->key || !info->value) {
-		kfree(info->key);
-		kvfree(info->value);
-		return -ENOMEM;
-	}
-	bpf_map_inc_with_uref(map);
-	info->map = map;
-	info->ring = map_trace_ring_get(map);
-	return 0;
-}
-
-static void bpf_iter_fini_map_change(void *priv_data)
-{
-	struct bpf_iter_seq_map_change_info *info = priv_data;
-
-	if (info->ring)
-		map_trace_ring_put(info->ring);
-	bpf_map_put_with_uref(info->map);
-	kfree(info->key);
-	kvfree(info->value);
-}
-
-static const struct bpf_iter_seq_info bpf_map_change_seq_info = {
-	.seq_ops		= &bpf_map_change_seq_ops,
-	.init_seq_private	= bpf_iter_init_map_change,
-	.fini_seq_private	= bpf_iter_fini_map_change,
-	.seq_priv_size		= sizeof(struct bpf_iter_seq_map_change_info),
-};
-
-static int bpf_iter_attach_map_change(struct bpf_prog *prog,
-				      union bpf_iter_link_info *linfo,
-				      struct bpf_iter_aux_info *aux)
-{
-	struct bpf_map *map;
-	int err;
-
-	/*
-	 * History shows other tasks' data: as privileged as tracing, with
-	 * the capabilities the program was loaded with a BPF token for.
-	 */
-	if (!bpf_token_capable(prog->aux->token, CAP_BPF) ||
-	    !bpf_token_capable(prog->aux->token, CAP_PERFMON))
-		return -EPERM;
-	if (!linfo->map_change.map_fd)
-		return -EBADF;
-	map = bpf_map_get_with_uref(linfo->map_change.map_fd);
-	if (IS_ERR(map))
-		return PTR_ERR(map);
-
-	err = -EOPNOTSUPP;
-	if (!map_trace_supported(map) || bpf_map_is_offloaded(map))
-		goto put_map;
-	err = -EACCES;
-	if (prog->aux->max_rdonly_access > map->key_size ||
-	    prog->aux->max_rdwr_access > map_trace_value_max(map))
-		goto put_map;
-	err = map_trace_enable(map, linfo->map_change.ring_entries);
-	if (err)
-		goto put_map;
-	aux->map = map;
-	return 0;
-
-put_map:
-	bpf_map_put_with_uref(map);
-	return err;
-}
-
-static void bpf_iter_detach_map_change(struct bpf_iter_aux_info *aux)
-{
-	map_trace_disable(aux->map);
-	bpf_map_put_with_uref(aux->map);
-}
-
-static int bpf_iter_fill_link_info_map_change(const struct bpf_iter_aux_info *aux,
-					      struct bpf_link_info *info)
-{
-	struct bpf_map_trace_ring *ring;
-
-	info->iter.map.map_id = aux->map->id;
-	/* the ring's size never changes while it is published */
-	rcu_read_lock();
-	ring = rcu_dereference(aux->map->trace_ring);
-	info->iter.map_change.ring_entries = ring ? ring->entries : 0;
-	rcu_read_unlock();
-	return 0;
-}
-
-static void bpf_iter_show_fdinfo_map_change(const struct bpf_iter_aux_info *aux,
-					    struct seq_file *seq)
-{
-	struct bpf_map_trace_ring *ring;
-	u64 nmi_lost = 0;
-	int cpu;
-
-	seq_printf(seq, "map_id:\t%u\n", aux->map->id);
-	rcu_read_lock();
-	ring = rcu_dereference(aux->map->trace_ring);
-	if (ring) {
-		seq_printf(seq, "ring_entries:\t%u\nnext_seq:\t%llu\n",
-			   ring->entries,
-			   atomic64_read(&ring->head) & ~MAP_TRACE_CLOSED);
-		if (ring->nmi_lost) {
-			for_each_possible_cpu(cpu)
-				nmi_lost += *per_cpu_ptr(ring->nmi_lost, cpu);
-			seq_printf(seq, "lost_in_nmi:\t%llu\n", nmi_lost);
-		}
-	}
-	rcu_read_unlock();
-}
-
-BTF_ID_LIST_SINGLE(btf_bpf_map_change_id, struct, bpf_map_change)
-
-static struct bpf_iter_reg bpf_map_change_reg_info = {
-	.target			= "bpf_map_change",
-	.attach_target		= bpf_iter_attach_map_change,
-	.detach_target		= bpf_iter_detach_map_change,
-	.show_fdinfo		= bpf_iter_show_fdinfo_map_change,
-	.fill_link_info		= bpf_iter_fill_link_info_map_change,
-	.ctx_arg_info_size	= 3,
-	.ctx_arg_info		= {
-		{ offsetof(struct bpf_iter__bpf_map_change, change),
-		  PTR_TO_BTF_ID_OR_NULL | PTR_TRUSTED },
-		{ offsetof(struct bpf_iter__bpf_map_change, key),
-		  PTR_TO_BUF | PTR_MAYBE_NULL | MEM_RDONLY },
-		{ offsetof(struct bpf_iter__bpf_map_change, value),
-		  PTR_TO_BUF | PTR_MAYBE_NULL },
-	},
-	.seq_info		= &bpf_map_change_seq_info,
-};
-
-__bpf_kfunc_start_defs();
-
-/**
- * bpf_map_change_skip() - go on with the records from @seq
- * @meta: the bpf_map_change iterator program's ctx->meta
- * @seq: the first sequence number to show next
- *
- * A reader that knows where it stopped (a replay, a follower) skips what
- * it has seen without having each record copied out of the ring. The
- * records skipped are not counted as lost; skipping back does nothing.
- *
- * Return: 0, or -EINVAL if @meta is not a bpf_map_change iterator's.
- */
-__bpf_kfunc int bpf_map_change_skip(struct bpf_iter_meta *meta, u64 seq)
-{
-	struct bpf_iter_seq_map_change_info *info;
-
-	if (meta->seq->op != &bpf_map_change_seq_ops)
-		return -EINVAL;
-	/* the program runs from this seq_file's show, under its lock */
-	info = meta->seq->private;
-	info->skip = max(info->skip, seq);
-	return 0;
-}
-
-__bpf_kfunc_end_defs();
-
-BTF_KFUNCS_START(map_change_kfunc_ids)
-BTF_ID_FLAGS(func, bpf_map_change_skip, KF_TRUSTED_ARGS)
-BTF_KFUNCS_END(map_change_kfunc_ids)
-
-static const struct btf_kfunc_id_set map_change_kfunc_set = {
-	.owner	= THIS_MODULE,
-	.set	= &map_change_kfunc_ids,
-};
-
-static int __init bpf_map_change_iter_init(void)
-{
-	int err;
-
-	bpf_map_change_reg_info.ctx_arg_info[0].btf_id = *btf_bpf_map_change_id;
-	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_TRACING,
-					&map_change_kfunc_set);
-	return err ?: bpf_iter_reg_target(&bpf_map_change_reg_info);
-}
-
-late_initcall(bpf_map_change_iter_init);

@@ -33,7 +33,7 @@ int do_map_history(int argc, char **argv)
 #define FOLLOW_INTERVAL_MS	200
 /* the kernel's ring sizes (Documentation/bpf/map_trace.rst) */
 #define RING_MIN		2
-#define RING_MAX		(1U << 20)
+#define RING_MAX		1048576U	/* 2^20, the kernel's limit */
 #define RING_DEFAULT		4096
 #define OP_ANY			UINT_MAX
 

@@ -234,8 +234,8 @@ static void test_btf_hash(struct map_history_btf *skel)
 				  "json op, flags, origin");
 		ASSERT_HAS_SUBSTR(out, "\"comm\":\"test_progs\"", "json comm");
 		ASSERT_HAS_SUBSTR(out,
-			"\"formatted\":{\"key\":{\"a\":1,\"b\":2},\"value\":{\"x\":10,\"y\":11,\"z\":12}}",
-			"json formatted");
+				  "\"formatted\":{\"key\":{\"a\":1,\"b\":2},\"value\":{\"x\":10,\"y\":11,\"z\":12}}",
+				  "json formatted");
 		ASSERT_HAS_SUBSTR(out, "\"key\":[\"0x03\",\"0x00\"", "json hex key");
 	}
 	if (ASSERT_OK(run(0, "bpftool -p map history id %u", id), "history pretty"))
@@ -290,11 +290,12 @@ static void test_percpu(struct map_history_btf *skel)
 	if (ASSERT_OK(run(0, "bpftool -j map history id %u", id), "history json")) {
 		ASSERT_TRUE(json_valid(out), "json parses");
 		ASSERT_HAS_SUBSTR(out,
-			"\"formatted\":{\"key\":7,\"values\":[{\"cpu\":0,\"value\":500},{\"cpu\":1,\"value\":501}",
-			"syscall record: every CPU's value");
+				  "\"formatted\":{\"key\":7,\"values\":[{\"cpu\":0,\"value\":500},{\"cpu\":1,\"value\":501}",
+				  "syscall record: every CPU's value");
 		ASSERT_HAS_SUBSTR(out, "\"origin\":\"prog\"", "prog origin");
 		/* one shape per map: a program's record has one CPU's value */
-		ASSERT_HAS_SUBSTR(out, "\"formatted\":{\"key\":7,\"values\":[{\"cpu\":0,\"value\":77}]}",
+		ASSERT_HAS_SUBSTR(out,
+				  "\"formatted\":{\"key\":7,\"values\":[{\"cpu\":0,\"value\":77}]}",
 				  "program record: one CPU's value");
 		/* two records, each with hex and formatted values */
 		ASSERT_EQ(count_str(out, "\"values\":["), 4, "every record has values");

@@ -248,7 +248,7 @@ static void test_origin_nested(struct map_change *mc)
 			nother++;
 		}
 	}
-	printf("%s: %d records: batch %d, perf_event %d (%d on the batch's faults), fentry %d; perf_event runs %u\n",
+	printf("%s: %d records: batch %d, perf %d (%d on batch faults), fentry %d; perf runs %u\n",
 	       __func__, n, nbatch, nperf, nperf_batch, nfentry,
 	       skel->bss->perf_runs);
 	ASSERT_EQ(lost, 0, "no record lost");
@@ -433,7 +433,7 @@ out:
 #define LOCK_PROG_REPEAT 100
 #define LOCK_RING	65536
 #define LOCK_SECS	10
-#define TAG_SYS_LOCK	(1ULL << 32)
+#define TAG_SYS_LOCK	0x100000000ULL	/* bit 32 */
 #define TAG_PROG_LOCK	(2ULL << 32)
 #define TAG_SYS_INSERT	(3ULL << 32)
 
@@ -561,7 +561,7 @@ static void test_lock_replay(struct map_change *mc)
 	total = s.lock_updates + s.inserts + s.deletes +
 		skel->bss->lock_prog_updates;
 	n = read_recs(link, recs, LOCK_RING);
-	printf("%s: F_LOCK updates: syscall %llu (%llu failed), prog %llu of %llu; inserts %llu, deletes %llu; records %d\n",
+	printf("%s: F_LOCK: sys %llu (%llu failed), prog %llu/%llu; ins %llu, del %llu; %d records\n",
 	       __func__, (unsigned long long)s.lock_updates,
 	       (unsigned long long)s.lock_fails,
 	       (unsigned long long)skel->bss->lock_prog_updates,
@@ -931,7 +931,7 @@ static void test_small_ring_churn(struct map_change *mc)
 	}
 	if (reads)
 		mean_ns = sum_ns / reads;
-	printf("%s: %d writers, %llu program updates, %llu syscall updates; %d reads, mean %.3f ms, max %.3f ms\n",
+	printf("%s: %d writers, %llu prog, %llu sys updates; %d reads, mean %.3f, max %.3f ms\n",
 	       __func__, nwriters, (unsigned long long)skel->bss->churn_updates,
 	       (unsigned long long)sys_updates, reads, mean_ns / 1e6,
 	       max_ns / 1e6);

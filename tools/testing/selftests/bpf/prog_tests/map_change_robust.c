@@ -429,7 +429,8 @@ static void test_all_map_types(struct map_change_robust *skel)
 			   t == BPF_MAP_TYPE_BLOOM_FILTER) {
 			ks = 0;
 		} else if (t == BPF_MAP_TYPE_RINGBUF || t == BPF_MAP_TYPE_USER_RINGBUF) {
-			ks = vs = 0;
+			ks = 0;
+			vs = 0;
 			max = 4096;
 		} else if (t == BPF_MAP_TYPE_LPM_TRIE) {
 			ks = 8;

@@ -304,40 +304,6 @@ out:
 }
 
 /*
- * The bulk copy walks A while writers free and reuse its elements: it must
- * still walk every element that stays in A. Here the walk itself frees the
- * element it stands on and reuses it for a key in (most likely) another
- * bucket, which made a hash map walk skip the rest of the bucket.
- */
-static void test_copy_complete(void)
-{
-	struct map_upgrade *skel;
-	struct bpf_link *link;
-	__u32 k, v = 0, left = 0;
-	int fd;
-
-	skel = map_upgrade__open_and_load();
-	if (!ASSERT_OK_PTR(skel, "open_and_load"))
-		return;
-	fd = bpf_map__fd(skel->maps.churn);
-	for (k = 0; k < CHURN_KEYS; k++)
-		if (!ASSERT_OK(bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST), "fill"))
-			goto out;
-	link = attach_map_iter(skel->progs.walk_and_churn, fd, 0);
-	if (!ASSERT_OK_PTR(link, "attach"))
-		goto out;
-	ASSERT_OK(run_iter(link), "walk");
-	bpf_link__destroy(link);
-	for (k = 0; k < CHURN_KEYS; k++)
-		left += !bpf_map_lookup_elem(fd, &k, &v);
-	ASSERT_EQ(skel->bss->churn_walked, CHURN_KEYS, "every key walked");
-	ASSERT_EQ(skel->bss->churn_moved, CHURN_KEYS, "every key moved");
-	ASSERT_EQ(left, 0, "no key left behind");
-out:
-	map_upgrade__destroy(skel);
-}
-
-/*
  * Serial: the tracing upgrade's hook programs run for every map change of
  * the system, and a change in an interrupt on their CPU (another test's
  * perf_event program, test_progs -j) would count in their
@@ -345,8 +311,6 @@ out:
  */
 void serial_test_map_upgrade(void)
 {
-	if (test__start_subtest("copy_complete"))
-		test_copy_complete();
 	if (test__start_subtest("history"))
 		test_history();
 	if (test__start_subtest("tracing"))

@@ -321,34 +321,3 @@ int copy_a_to_b_traced(struct bpf_iter__bpf_map_elem *ctx)
 		stats.errors++;
 	return 0;
 }
-
-/*
- * A copy whose source changes under it: each element the walk stands on is
- * deleted and its memory reused at once (this CPU's free list gives back
- * the element just freed) for a new key, most likely in another bucket.
- * Every original key must still be walked.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CHURN_KEYS + 4);
-	__type(key, __u32);
-	__type(value, __u32);
-} churn SEC(".maps");
-
-__u32 churn_walked, churn_moved;
-
-SEC("iter/bpf_map_elem")
-int walk_and_churn(struct bpf_iter__bpf_map_elem *ctx)
-{
-	__u32 *k = ctx->key, key, moved, v = 0;
-
-	if (!k || *k >= CHURN_MOVED)
-		return 0;
-	key = *k;
-	churn_walked++;
-	moved = CHURN_MOVED + key;
-	if (!bpf_map_delete_elem(&churn, &key) &&
-	    !bpf_map_update_elem(&churn, &moved, &v, BPF_NOEXIST))
-		churn_moved++;
-	return 0;
-}

@@ -5,8 +5,6 @@
 #define NR_FDS		64
 #define HOT_PID		100	/* the old program's hot path writes {100, fd} */
 #define RACE_PID	99	/* keys the bulk copy races on purpose */
-#define CHURN_KEYS	60	/* walk_and_churn: keys 0..59 ... */
-#define CHURN_MOVED	1000	/* ... each moved to 1000 + key when walked */
 
 /* The old program's map A: keyed by {pid, fd}. */
 struct old_key {
