@@ -11,6 +11,8 @@
 #   make kernel-i386  the series built for 32-bit x86, warnings as errors
 #   make test-kcsan   the stress and core tests on a KCSAN kernel
 #   make test-vm      make vm's terminal: Ctrl-C, piped input, CMD= (3 boots)
+#   make series       the series as mail, for git am: build/series/
+#   make series-check apply it patch by patch; checkpatch and build each
 #
 # See README.md. Everything is built under build/ and incrementally.
 
@@ -44,7 +46,8 @@ export MC_BASE_DEB := 6.12.117-1~deb12u1
 DEB_PKGS := gcc make git xz-utils bc flex bison cpio kmod rsync pkg-config \
 	    libelf-dev zlib1g-dev libzstd-dev libcap-dev libssl-dev \
 	    clang-19 llvm-19 lld-19 dwarves busybox-static quilt ccache \
-	    qemu-system-x86 linux-source-6.12=$(MC_BASE_DEB) python3-docutils
+	    qemu-system-x86 linux-source-6.12=$(MC_BASE_DEB) python3-docutils \
+	    python3-ply python3-git
 
 SELFTESTS   := tools/testing/selftests/bpf
 OUR_TESTS   := $(notdir $(wildcard $(SELFTESTS)/prog_tests/*.c))
@@ -62,12 +65,12 @@ BPFTOOL_MAN := --eval=.DELETE_ON_ERROR: -C $(TREE)/tools/bpf/bpftool/Documentati
 
 .PHONY: all deps tree quilt kernel kernel-release kernel-base tools initramfs \
 	test vm demo bench checkpatch clean help kernel-i386 kernel-kcsan test-kcsan \
-	test-vm
+	test-vm series series-check
 
 all: initramfs
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \?//'
+	@sed -n '3,18p' Makefile | sed 's/^# \?//'
 
 deps:
 	@$(STEP) deps $(LOGS)/deps.log $(VM)/deps.sh $(DEB_PKGS)
@@ -120,11 +123,20 @@ tools: kernel
 		BPFTOOL=$(TOOLS)/bpftool/bootstrap/bpftool \
 		TESTS="$(OUR_TESTS)" PROGS="$(OUR_PROGS)"
 
+# For upstream's tests: glibc's pthread_exit() loads libgcc_s (bpf_iter
+# calls it), and libbpf reads /boot/config-RELEASE for a program's __kconfig
+# externs (bpf_iter's tcp and ipv6_route programs).
+LIBGCC_S := /lib/x86_64-linux-gnu/libgcc_s.so.1
+
 initramfs: tools
 	@$(STEP) initrd $(LOGS)/initramfs.log $(VM)/mkinitramfs.sh $(INITRD) $(VM)/init \
 		$(BPFTOOL) $(VM)/mc-selftests $(VM)/demo.sh:/root/demo.sh \
 		$(ST)/test_progs:/root/selftests/test_progs $(ST)/map_change_bench \
-		$$(for o in $(ST)/*.bpf.o; do echo $$o:/root/$${o##*/}; done)
+		$$(for o in $(ST)/*.bpf.o; do echo $$o:/root/$${o##*/}; done) \
+		$(VM)/DENYLIST:/root/selftests/DENYLIST \
+		$(ST)/test_lru_map:/root/selftests/test_lru_map \
+		$(ST)/test_maps:/root/selftests/test_maps $(LIBGCC_S):$(LIBGCC_S) \
+		$(KDIR)/.config:/boot/config-$$(cat $(KDIR)/include/config/kernel.release)
 
 test: initramfs
 	@$(STEP) vm-tty $(LOGS)/vm-tty.log $(VM)/vm-tty-test.sh $(KERNEL) $(INITRD)
@@ -146,11 +158,20 @@ bench: kernel-release kernel-base initramfs
 	@$(VM)/bench.sh $(KREL)/arch/x86/boot/bzImage $(KBASE)/arch/x86/boot/bzImage \
 		$(INITRD) $(B)/bench$(if $(BENCH),-$(BENCH)) $(BENCH)
 
+# The series as mailed (series/plan says what goes into which patch).
+series: tree
+	@$(STEP) series $(LOGS)/series.log $(VM)/mkseries.py $(REPO) $(B)
+	@grep '^mkseries: ' $(LOGS)/series.log | tail -n 2
+
+series-check: series
+	@$(VM)/series-check.sh $(B)
+
 demo: initramfs
 	@$(VM)/run-vm.sh -l $(B)/demo.log $(KERNEL) $(INITRD) /bin/sh /root/demo.sh
 
 # checkpatch.pl on the series and our new kernel files (run outside git:
-# inside a git tree it mistakes patch files for changes to them), then on
+# inside a git tree it mistakes patch files for changes to them; without
+# git it cannot look up the commits that Fixes: tags name), then on
 # the C of our selftests and of bpftool's map history. Those are held to
 # checkpatch's default level, as tools/ code is upstream (--strict asks
 # for kernel-only things there, such as BIT_ULL()), with two allowances
@@ -166,7 +187,7 @@ CHECKPATCH_TOOLS := $(addprefix $(REPO)/,$(wildcard \
 
 checkpatch: tree
 	@cd $(TREE) && for p in $(REPO)/patches/*.patch; do \
-		scripts/checkpatch.pl --no-tree -q $$p || exit 1; done && \
+		scripts/checkpatch.pl --no-tree -q --ignore UNKNOWN_COMMIT_ID $$p || exit 1; done && \
 	scripts/checkpatch.pl --no-tree --strict -q -f \
 		$$(cd $(REPO) && git ls-files -co --exclude-standard kernel include) && \
 	scripts/checkpatch.pl --no-tree -q --ignore VOLATILE \

@@ -17,7 +17,12 @@ failed=$(echo "$sum" | sed -E 's/.* ([0-9]+) FAILED.*/\1/')
 if [ -z "$sum" ]; then
 	echo "test: test_progs printed no summary"
 	passed=0 failed=1
-elif [ $rc -ne 0 ] && [ "$failed" = 0 ]; then
+else
+	# upstream's standalone tests (mc-selftests): a line each
+	passed=$((passed + $(grep -c '^standalone: [a-z_]* ok' "$LOG")))
+	failed=$((failed + $(grep -c '^standalone: [a-z_]* FAILED' "$LOG")))
+fi
+if [ $rc -ne 0 ] && [ "$failed" = 0 ]; then
 	echo "test: the run failed (exit $rc) with no failed test: counted as one failure"
 	failed=1
 fi
