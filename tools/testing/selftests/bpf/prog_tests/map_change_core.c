@@ -561,7 +561,7 @@ static void test_lock_replay(struct map_change *mc)
 	total = s.lock_updates + s.inserts + s.deletes +
 		skel->bss->lock_prog_updates;
 	n = read_recs(link, recs, LOCK_RING);
-	printf("%s: F_LOCK: sys %llu (%llu failed), prog %llu/%llu; ins %llu, del %llu; %d records\n",
+	printf("%s: F_LOCK sys %llu (%llu fail), prog %llu/%llu; ins %llu, del %llu; %d records\n",
 	       __func__, (unsigned long long)s.lock_updates,
 	       (unsigned long long)s.lock_fails,
 	       (unsigned long long)skel->bss->lock_prog_updates,
