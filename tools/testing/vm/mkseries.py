@@ -41,6 +41,13 @@ def git(*args, env=None):
     return run('git', '-C', GIT, *args, env=env)
 
 
+def patch(tree, diff, *flags):
+    """Apply a diff to tree exactly (no fuzz) as quilt does."""
+    return subprocess.run(['patch', '-p1', '-s', '--fuzz=0',
+                           '--no-backup-if-mismatch', *flags, '-d', tree,
+                           '-i', diff], capture_output=True, text=True)
+
+
 def parse_plan():
     """Blocks of (keyword, argument) lines; tree and omit lines apart."""
     blocks, cur, omit, tree = [], None, [], None
@@ -108,10 +115,7 @@ def states(blocks, tmp):
         after[i] = {f: open(os.path.join(tmp, f)).read()
                     for b in blocks[:i + 1] for f in b['new']}
         for part in reversed(blocks[i]['part']):
-            p = subprocess.run(['patch', '-R', '-p1', '-s', '--fuzz=0',
-                                '--no-backup-if-mismatch', '-d', tmp,
-                                '-i', os.path.join(SERIES, 'parts', part)],
-                               capture_output=True, text=True)
+            p = patch(tmp, os.path.join(SERIES, 'parts', part), '-R')
             if p.returncode:
                 die('series/parts/%s does not come out of the final files '
                     '(series/plan:%d): make it again (README, "The series")'
@@ -160,10 +164,7 @@ def commit_blocks(blocks, after):
     last = {}
     for i, b in enumerate(blocks):
         for q in b['quilt']:
-            p = subprocess.run(['patch', '-p1', '-s', '--fuzz=0',
-                                '--no-backup-if-mismatch', '-d', GIT,
-                                '-i', os.path.join(REPO, 'patches', q)],
-                               capture_output=True, text=True)
+            p = patch(GIT, os.path.join(REPO, 'patches', q))
             if p.returncode:
                 die('patches/%s does not apply at its place in series/plan'
                     '\n%s%s' % (q, p.stdout, p.stderr))
