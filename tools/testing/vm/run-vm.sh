@@ -14,6 +14,7 @@
 #     -s SMP      QEMU -smp argument (default 2)
 #     -t SECONDS  time limit (default 900; none for the shell)
 #     -l FILE     keep the console log there (default build/vm.log)
+#   EXTRA_APPEND: more kernel command line; QEMU_EXTRA: more QEMU arguments
 #
 # Exit status: the command's, else 2 nothing to boot (usage, no QEMU, no
 # kernel or initramfs), 96 QEMU failed, 97 timeout, 98 panic or splat.
@@ -91,6 +92,8 @@ qemu() {
 	icount) args+=(-accel tcg -cpu max -icount shift=0,sleep=off) ;;
 	*) args+=(-accel tcg,thread=multi -cpu max) ;;
 	esac
+	# shellcheck disable=SC2206 # QEMU_EXTRA: words, as on a command line
+	args+=($QEMU_EXTRA)
 	if [ "$INTERACTIVE" = 1 ]; then
 		# a raw terminal without signals: Ctrl-C is a byte for the guest's
 		# console; Ctrl-A is QEMU's escape (x quits, c the monitor, h help)
@@ -132,6 +135,7 @@ pick_accel() {
 }
 
 EXTRA_APPEND=${EXTRA_APPEND:-}
+QEMU_EXTRA=${QEMU_EXTRA:-}
 mkcmd true
 ACCEL=$(pick_accel)
 mkcmd "$@"

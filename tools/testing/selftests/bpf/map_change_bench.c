@@ -10,12 +10,16 @@
  * Prints CSV lines "BENCH,..." (medians over interleaved rounds), checked:
  * every configuration must have captured what it should.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/kernel.h>
@@ -83,6 +87,13 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
@@ -117,7 +128,15 @@ static long long recorded(struct bpf_link *link)
 	return v;
 }
 
-static int bench_open(struct bench *b, const struct mtype *mt, __u32 ks, __u32 vs)
+/* the perf buffer's pages per CPU, but for the scale's peers */
+#define PB_PAGES	256
+
+/*
+ * The measured map and the programs, the peers' buffers sized: the BPF
+ * ringbuf of rb_bytes (0: as the program declares it), pb_pages per CPU.
+ */
+static int bench_open_bufs(struct bench *b, const struct mtype *mt, __u32 ks,
+			   __u32 vs, __u32 rb_bytes, size_t pb_pages)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = mt->flags);
 	struct map_change_bench *skel;
@@ -136,6 +155,8 @@ static int bench_open(struct bench *b, const struct mtype *mt, __u32 ks, __u32 v
 	if (!skel)
 		return -errno;
 	b->skel = skel;
+	if (rb_bytes)
+		bpf_map__set_max_entries(skel->maps.rb, rb_bytes);
 	bpf_map__reuse_fd(skel->maps.target, b->fd);
 	bpf_program__set_attach_target(skel->progs.peer_fentry_upd, 0, mt->upd_fn);
 	if (mt->del_fn)
@@ -153,8 +174,14 @@ static int bench_open(struct bench *b, const struct mtype *mt, __u32 ks, __u32 v
 	skel->bss->nr_keys = NR_KEYS;
 	skel->bss->target_id = map_id(b->fd);
 	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), rb_event, NULL, NULL);
-	b->pb = perf_buffer__new(bpf_map__fd(skel->maps.pb), 256, pb_event, NULL, NULL, NULL);
+	b->pb = perf_buffer__new(bpf_map__fd(skel->maps.pb), pb_pages, pb_event,
+				 NULL, NULL, NULL);
 	return b->rb && b->pb ? 0 : -ENOMEM;
+}
+
+static int bench_open(struct bench *b, const struct mtype *mt, __u32 ks, __u32 vs)
+{
+	return bench_open_bufs(b, mt, ks, vs, 0, PB_PAGES);
 }
 
 static void bench_close(struct bench *b)
@@ -330,7 +357,100 @@ static void bench_matrix(void)
 	}
 }
 
-/* Cost per update with rings of 1K, 64K, 1M records, and 1/16/256 maps. */
+/*
+ * The peers at the scale's ring sizes: buffers that hold as many records
+ * of theirs (struct peer_rec, as large whatever the map's key and value).
+ * A BPF ringbuf record is peer_rec after an 8-byte header, in a power of 2
+ * of bytes; a perf buffer's, a raw sample (header, u32 size, peer_rec,
+ * padded to 8 bytes), in a power of 2 of pages per CPU. Each peer's
+ * buffers together take at most PEER_BUF_MAX of the VM's memory (2 GiB,
+ * run-vm.sh): what our ring of 1M records of hash 4/8 takes (128-byte
+ * slots). 1M peer records would need a 512 MiB ringbuf, and 512 MiB per
+ * CPU of perf buffer.
+ */
+#define PEER_BUF_MAX	(128ULL << 20)
+
+static __u64 pow2_up(__u64 x)
+{
+	__u64 p = 1;
+
+	while (p < x)
+		p <<= 1;
+	return p;
+}
+
+static __u64 pow2_down(__u64 x)
+{
+	__u64 p = 1;
+
+	while (p * 2 <= x)
+		p <<= 1;
+	return p;
+}
+
+struct peer_bufs {
+	__u32 rb_bytes;		/* BPF ringbuf: max_entries */
+	size_t pb_pages;	/* perf buffer: pages per CPU */
+	__u64 rb_holds, pb_holds; /* records they hold (the perf buffer's per CPU) */
+};
+
+static void size_peer_bufs(struct peer_bufs *pb, __u64 records, __u64 rec_size)
+{
+	__u64 page = sysconf(_SC_PAGESIZE);
+	__u64 rb_rec = (rec_size + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL;
+	__u64 pb_rec = 8 + ((4 + rec_size + 7) & ~7ULL);
+	__u64 rb = pow2_up(records * rb_rec);
+	__u64 pages = pow2_up((records * pb_rec + page - 1) / page);
+	__u64 pb_max = pow2_down(PEER_BUF_MAX / page / ncpus);
+
+	if (rb < page)
+		rb = page;
+	pb->rb_bytes = rb < PEER_BUF_MAX ? rb : PEER_BUF_MAX;
+	pb->pb_pages = pages < pb_max ? pages : pb_max;
+	pb->rb_holds = pb->rb_bytes / rb_rec;
+	/* a perf buffer keeps one byte free */
+	pb->pb_holds = (pb->pb_pages * page - 1) / pb_rec;
+}
+
+/*
+ * (c) and (d) with buffers of as many records as our ring has, hash 4/8
+ * updates from a program: rows as ours, extra "ring=N buf=BYTES holds=R"
+ * (the perf buffer's per CPU), R below N where PEER_BUF_MAX caps BYTES.
+ */
+static void bench_scale_peers(__u32 records, __u64 rec_size)
+{
+	__u64 page = sysconf(_SC_PAGESIZE);
+	struct result r[2] = {};
+	struct peer_bufs pbuf;
+	char extra[96];
+	struct bench b;
+	int round;
+
+	size_peer_bufs(&pbuf, records, rec_size);
+	if (bench_open_bufs(&b, &mtypes[0], 4, 8, pbuf.rb_bytes, pbuf.pb_pages)) {
+		fprintf(stderr, "bench: peers at ring=%u: setup failed\n", records);
+		bench_close(&b);
+		return;
+	}
+	b.nr_ops = 500;
+	for (round = 0; round < ROUNDS; round++) {
+		r[0].instr[round] = measure(&b, CFG_C, true, false, 0, &r[0].captured);
+		r[1].instr[round] = measure(&b, CFG_D, true, false, 0, &r[1].captured);
+	}
+	snprintf(extra, sizeof(extra), "ring=%u buf=%u holds=%llu", records,
+		 pbuf.rb_bytes, (unsigned long long)pbuf.rb_holds);
+	print_row(&b, "update", true, CFG_C, &r[0], b.nr_ops, extra);
+	snprintf(extra, sizeof(extra), "ring=%u buf=%llu holds=%llu", records,
+		 (unsigned long long)(pbuf.pb_pages * page),
+		 (unsigned long long)pbuf.pb_holds);
+	print_row(&b, "update", true, CFG_D, &r[1], b.nr_ops, extra);
+	bench_close(&b);
+}
+
+/*
+ * Cost per update with rings of 1K, 64K, 1M records, and 1/16/256 maps;
+ * the peers with buffers of as many records.
+ */
 static void bench_scale(void)
 {
 	static const __u32 rings[] = { 1024, 65536, 1 << 20 };
@@ -340,6 +460,7 @@ static void bench_scale(void)
 	struct result r;
 	char extra[32];
 	struct bench b;
+	__u32 rec_size;
 
 	if (bench_setup(&b, &mtypes[0], 4, 8))
 		return;
@@ -366,7 +487,10 @@ static void bench_scale(void)
 			close(fds[j]);
 		}
 	}
+	rec_size = b.skel->rodata->peer_rec_size;
 	bench_close(&b);
+	for (i = 0; i < 3; i++)
+		bench_scale_peers(rings[i], rec_size);
 }
 
 /*
@@ -483,6 +607,179 @@ out:
 	bench_close(&b);
 }
 
+/*
+ * "parts" mode, for make bench's breakdown of a record: the benchmark
+ * boots with a QEMU plugin (insn_profile.c) that counts each kernel
+ * instruction's runs and writes the counts out whenever the kernel enters
+ * sched_rr_get_interval(), which nothing else here calls. Each phase
+ * between two such marks is one configuration's run (PARTS lines name
+ * them); bench_parts.py subtracts (a) from (b) instruction by instruction.
+ */
+static int nr_marks;
+
+static void mark(const char *label, const char *phase, int ops)
+{
+	struct timespec ts;
+
+	syscall(SYS_sched_rr_get_interval, 0, &ts);
+	if (label)
+		printf("PARTS,%s,%s,%d,%d\n", label, phase, ops, nr_marks);
+	fflush(stdout);
+	nr_marks++;
+}
+
+static void parts_op(const struct mtype *mt, __u32 ks, __u32 vs, bool insdel)
+{
+	struct bpf_link *ring;
+	char label[64];
+	struct bench b;
+
+	if (bench_setup(&b, mt, ks, vs))
+		return;
+	b.nr_ops = 2000;
+	snprintf(label, sizeof(label), "%s %u/%u %s prog", mt->name, ks, vs,
+		 insdel ? "insdel" : "update");
+	run_ops(&b, true, insdel, b.nr_ops);	/* warm up */
+	mark(NULL, NULL, 0);
+	run_ops(&b, true, insdel, b.nr_ops);
+	mark(label, "a", b.nr_ops);
+	ring = attach_map_iter(b.skel->progs.read_changes, b.fd, 4096);
+	run_ops(&b, true, insdel, b.nr_ops);	/* warm up */
+	mark(NULL, NULL, 0);
+	run_ops(&b, true, insdel, b.nr_ops);
+	mark(label, "b", b.nr_ops);
+	bpf_link__destroy(ring);
+	bench_close(&b);
+}
+
+/* The readers: one read(2) of each iterator over n records or elements. */
+static void parts_reader(void)
+{
+	const int n = 4096;
+	struct bpf_link *ring, *elem;
+	long long bytes;
+	struct bench b;
+	__u32 k;
+
+	if (bench_open(&b, &mtypes[0], 4, 8))
+		return;
+	close(b.fd);
+	b.fd = bpf_map_create(BPF_MAP_TYPE_HASH, "reader", 4, 8, n, NULL);
+	ring = attach_map_iter(b.skel->progs.read_changes, b.fd, n);
+	for (k = 0; k < (__u32)n; k++)
+		bpf_map_update_elem(b.fd, &k, valbuf, BPF_ANY);
+	elem = attach_map_iter(b.skel->progs.read_elems, b.fd, 0);
+	if (ring && elem) {
+		read_all_ns(bpf_iter_create(bpf_link__fd(ring)), &bytes);
+		mark(NULL, NULL, 0);
+		read_all_ns(bpf_iter_create(bpf_link__fd(ring)), &bytes);
+		mark("reader", "bpf_map_change", bytes / 32);
+		read_all_ns(bpf_iter_create(bpf_link__fd(elem)), &bytes);
+		mark(NULL, NULL, 0);
+		read_all_ns(bpf_iter_create(bpf_link__fd(elem)), &bytes);
+		mark("reader", "bpf_map_elem", bytes / 32);
+	}
+	bpf_link__destroy(ring);
+	bpf_link__destroy(elem);
+	bench_close(&b);
+}
+
+static void bench_parts(void)
+{
+	mark(NULL, NULL, 0);
+	parts_op(&mtypes[0], 4, 8, false);
+	parts_op(&mtypes[0], 4, 8, true);
+	parts_op(&mtypes[0], 64, 256, false);
+	parts_op(&mtypes[4], 4, 8, false);
+	parts_reader();
+	printf("PARTS_MARKS,%d\n", nr_marks);
+}
+
+/*
+ * "mt" mode, a sanity check rather than a figure: updates per second from
+ * one and from two threads, each pinned to a vCPU, recording off and on,
+ * in a boot under multi-threaded TCG without -icount (real time, on host
+ * cores that may run other work). Two threads slower than one with
+ * recording on, or an on/off ratio much worse at two threads than at one,
+ * would point at contention on the ring; agreement says nothing of more
+ * CPUs (Documentation/bpf/map_trace.rst, "Scaling with CPUs").
+ */
+#define MT_RUNS		40
+#define MT_OPS		2000
+
+struct mt_thread {
+	pthread_t tid;
+	int cpu, prog_fd;
+};
+
+static void *mt_run(void *arg)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = valbuf,
+		    .data_size_in = 64, .repeat = 1);
+	struct mt_thread *t = arg;
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	for (i = 0; i < MT_RUNS; i++)
+		bpf_prog_test_run_opts(t->prog_fd, &topts);
+	return NULL;
+}
+
+/* updates per second from @nthreads threads, with the same map */
+static double mt_rate(struct bench *b, int nthreads)
+{
+	struct mt_thread t[2];
+	__u64 t0 = now_ns();
+	int i;
+
+	for (i = 0; i < nthreads; i++) {
+		t[i].cpu = i;
+		t[i].prog_fd = bpf_program__fd(b->skel->progs.bench_update);
+		pthread_create(&t[i].tid, NULL, mt_run, &t[i]);
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(t[i].tid, NULL);
+	return (double)nthreads * MT_RUNS * MT_OPS * 1e9 / (now_ns() - t0);
+}
+
+static void bench_mt(void)
+{
+	double r[2][2][ROUNDS];
+	long long before, after;
+	struct bpf_link *ring;
+	int round, n, on;
+	struct bench b;
+
+	if (ncpus < 2 || bench_setup(&b, &mtypes[0], 4, 8))
+		return;
+	b.skel->bss->nr_ops = MT_OPS;
+	for (round = 0; round < ROUNDS; round++) {
+		for (on = 0; on < 2; on++) {
+			ring = on ? attach_map_iter(b.skel->progs.read_changes,
+						    b.fd, 65536) : NULL;
+			for (n = 0; n < 2; n++) {
+				before = on ? recorded(ring) : 0;
+				r[on][n][round] = mt_rate(&b, n + 1);
+				after = on ? recorded(ring) : 0;
+				if (on && after - before != (n + 1) * MT_RUNS * MT_OPS)
+					printf("MT,MISMATCH,%lld records for %d updates\n",
+					       after - before, (n + 1) * MT_RUNS * MT_OPS);
+			}
+			bpf_link__destroy(ring);
+		}
+	}
+	for (on = 0; on < 2; on++)
+		for (n = 0; n < 2; n++) {
+			qsort(r[on][n], ROUNDS, sizeof(double), cmp_double);
+			printf("MT,%s,%d,%.0f\n", on ? "on" : "off", n + 1,
+			       r[on][n][ROUNDS / 2]);
+		}
+	bench_close(&b);
+}
+
 int main(int argc, char **argv)
 {
 	kernel_name = argc > 1 ? argv[1] : "patched";
@@ -494,6 +791,16 @@ int main(int argc, char **argv)
 		libbpf_set_print(NULL);
 	printf("bench: kernel %s, %s, %d CPUs, %d rounds\n", kernel_name,
 	       patched ? "with map trace" : "without map trace", ncpus, ROUNDS);
+	if (argc > 2 && !strcmp(argv[2], "mt")) {
+		if (patched)
+			bench_mt();
+		return 0;
+	}
+	if (argc > 2 && !strcmp(argv[2], "parts")) {
+		if (patched)
+			bench_parts();
+		return 0;
+	}
 	if (argc > 2 && !strcmp(argv[2], "pcpu")) {
 		if (patched)
 			bench_pcpu();

@@ -41,6 +41,9 @@ struct peer_rec {
 	__u8 val[VAL_MAX];
 };
 
+/* what the benchmark sizes the peers' buffers by (its scale) */
+const volatile __u32 peer_rec_size = sizeof(struct peer_rec);
+
 __u32 nr_ops, nr_keys, target_id;
 __u64 elapsed_ns, prog_fails;
 __u64 peer_records, peer_drops, hook_calls;
