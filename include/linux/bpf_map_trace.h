@@ -144,8 +144,13 @@ static __always_inline void bpf_map_trace_update(struct bpf_map *map,
 						 void *key, void *value,
 						 u32 nr_percpu, u64 flags)
 {
-	if (bpf_map_trace_active())
+	if (!bpf_map_trace_active())
+		return;
+	if (bpf_map_trace_hooked())
 		__bpf_map_trace_update(map, key, value, nr_percpu, flags);
+	else
+		bpf_map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value,
+				     nr_percpu, flags);
 }
 
 /*

@@ -25,7 +25,8 @@
 struct bpf_iter_seq_map_change_info {
 	struct bpf_map *map;
 	struct bpf_map_trace_ring *ring;	/* NULL: nothing recorded */
-	struct bpf_map_change hdr;
+	/* a copy of a slot's record: the header, the key, the value */
+	struct bpf_map_change *hdr;
 	void *key;
 	void *value;
 	u64 end;	/* sequence number where this read stops */
@@ -42,19 +43,31 @@ enum map_change_copied {
 	MC_PENDING,	/* its writer has not published it yet */
 };
 
-/* Wait for @slot to hold @seq; how long is bounded by time, not spins. */
-static enum map_change_copied map_change_wait(struct map_trace_slot *slot,
-					      u64 seq)
+/*
+ * Wait for @slot to hold @seq; how long is bounded by time, not spins. Out
+ * of line: most records are published when they are read.
+ */
+static noinline enum map_change_copied
+map_change_wait(struct map_trace_slot *slot, u64 seq)
 {
 	u64 state, deadline = 0, now;
 
 	for (;;) {
-		/* pairs with map_trace_publish() (map_trace.c): record complete */
+		/* pairs with map_trace_commit() (map_trace.c): record complete */
 		state = atomic64_read_acquire(&slot->state);
 		if (state == seq + 1)
 			return MC_COPIED;
-		/* a newer record, or one newer than @seq gave the slot up */
-		if ((state & ~MAP_TRACE_BUSY) > seq + 1 ||
+		/* a newer record */
+		if ((state & ~MAP_TRACE_BUSY) > seq + 1)
+			return MC_LOST;
+		/*
+		 * Not yet claimed for @seq, and a writer of @seq or newer gave
+		 * the slot up: @seq's own, or a newer one that met an older
+		 * writer there, as @seq's most likely did too (a record is then
+		 * counted lost that a later read may show). A newer writer that
+		 * found @seq's writing it leaves it to be published.
+		 */
+		if (state != ((seq + 1) | MAP_TRACE_BUSY) &&
 		    (u64)atomic64_read(&slot->dropped) > seq)
 			return MC_LOST;
 		/*
@@ -72,6 +85,40 @@ static enum map_change_copied map_change_wait(struct map_trace_slot *slot,
 	}
 }
 
+/*
+ * The header, key and value, laid out in info->hdr as in the slot. Keys
+ * and values of 4 or 8 bytes (ring->copy) of maps that are not per-CPU are
+ * 16 bytes of data with their padding, without a call. A lapping writer
+ * may write the slot as we copy it: the caller checks.
+ */
+static __always_inline void
+map_change_copy_record(struct bpf_iter_seq_map_change_info *info,
+		       struct bpf_map_trace_ring *ring,
+		       struct map_trace_slot *slot)
+{
+	const u64 *src = (const u64 *)slot->data;
+	u64 *dst = info->key;
+	u32 len;
+
+	/* info->key follows the header, 8-byte aligned as in the slot */
+	BUILD_BUG_ON(!IS_ALIGNED(sizeof(struct bpf_map_change), 8));
+	/* racy: a lapping writer; the caller checks the state again */
+	data_race(*info->hdr = slot->hdr);
+	if (ring->copy >= MAP_TRACE_COPY_K4_V4 && !ring->percpu) {
+		/* racy as the header */
+		dst[0] = data_race(src[0]);
+		/* racy as the header */
+		dst[1] = data_race(src[1]);
+		return;
+	}
+	len = min(info->hdr->value_size, ring->value_cap);
+	/* racy as the header */
+	data_race(memcpy(dst, src, ring->key_off + len));
+	/* one CPU's value in a buffer for all of them, or a size not 8n */
+	if (len < ring->value_cap)
+		memset(info->value + len, 0, ring->value_cap - len);
+}
+
 /* Copy record @seq out of the ring. */
 static enum map_change_copied
 map_change_copy(struct bpf_iter_seq_map_change_info *info, u64 seq)
@@ -79,19 +126,14 @@ map_change_copy(struct bpf_iter_seq_map_change_info *info, u64 seq)
 	struct bpf_map_trace_ring *ring = info->ring;
 	struct map_trace_slot *slot = map_trace_slot(ring, seq);
 	enum map_change_copied ret;
-	u32 len;
 
-	ret = map_change_wait(slot, seq);
-	if (ret != MC_COPIED)
-		return ret;
-	/* a lapping writer may write the slot as we copy it: checked below */
-	data_race(memcpy(&info->hdr, &slot->hdr, sizeof(info->hdr)));
-	len = min(info->hdr.value_size, ring->value_cap);
-	/* racy as the header */
-	data_race(memcpy(info->key, slot->data, info->map->key_size));
-	/* racy as the header */
-	data_race(memcpy(info->value, slot->data + ring->key_off, len));
-	memset(info->value + len, 0, ring->value_cap - len);
+	/* pairs with map_trace_commit() (map_trace.c): record complete */
+	if (atomic64_read_acquire(&slot->state) != seq + 1) {
+		ret = map_change_wait(slot, seq);
+		if (ret != MC_COPIED)
+			return ret;
+	}
+	map_change_copy_record(info, ring, slot);
 	/*
 	 * Order the copy before the re-check; a writer lapping us sets BUSY
 	 * with a full barrier (cmpxchg) before touching the data.
@@ -103,10 +145,10 @@ map_change_copy(struct bpf_iter_seq_map_change_info *info, u64 seq)
 /*
  * The next record from @from on. A record still being written ends this
  * read before it, and is neither shown nor counted lost: the next read
- * shows it.
+ * shows it. Inline: in seq_next, once a record.
  */
-static bool map_change_fetch(struct bpf_iter_seq_map_change_info *info,
-			     u64 from)
+static __always_inline bool
+map_change_fetch(struct bpf_iter_seq_map_change_info *info, u64 from)
 {
 	u64 seq;
 
@@ -118,7 +160,7 @@ static bool map_change_fetch(struct bpf_iter_seq_map_change_info *info,
 		}
 		switch (map_change_copy(info, seq)) {
 		case MC_COPIED:
-			info->hdr.lost = seq - info->next;
+			info->hdr->lost = seq - info->next;
 			info->cur = seq;
 			return info->valid = true;
 		case MC_PENDING:
@@ -135,7 +177,7 @@ static void *bpf_map_change_seq_start(struct seq_file *seq, loff_t *pos)
 {
 	struct bpf_iter_seq_map_change_info *info = seq->private;
 	struct bpf_map_trace_ring *ring = info->ring;
-	u64 head;
+	u64 head, from;
 
 	if (!ring)
 		return NULL;
@@ -146,15 +188,15 @@ static void *bpf_map_change_seq_start(struct seq_file *seq, loff_t *pos)
 				   READ_ONCE(ring->closed_at));
 		info->end = head;
 		info->next = ring->base;
-		if (!map_change_fetch(info, head - ring->base > ring->entries ?
-					    head - ring->entries : ring->base))
-			return NULL;
-		return info;
-	}
-	/* a later read(): show the pending record afresh, as the ring has it */
-	if (!info->valid || !map_change_fetch(info, info->cur))
+		from = head - ring->base > ring->entries ?
+		       head - ring->entries : ring->base;
+	} else if (info->valid) {
+		/* a later read(): the pending record afresh, as the ring has it */
+		from = info->cur;
+	} else {
 		return NULL;
-	return info;
+	}
+	return map_change_fetch(info, from) ? info : NULL;
 }
 
 static void *bpf_map_change_seq_next(struct seq_file *seq, void *v,
@@ -195,7 +237,7 @@ static int __bpf_map_change_seq_show(struct seq_file *seq, void *v,
 	ctx.meta = &meta;
 	ctx.map = info->map;
 	if (v) {
-		ctx.change = &info->hdr;
+		ctx.change = info->hdr;
 		ctx.key = info->key;
 		ctx.value = info->value;
 	}
@@ -229,15 +271,16 @@ static int bpf_iter_init_map_change(void *priv_data,
 {
 	struct bpf_iter_seq_map_change_info *info = priv_data;
 	struct bpf_map *map = aux->map;
+	u32 key_off = round_up(map->key_size, 8);
 	u32 value_cap = round_up(map_trace_value_max(map), 8);
 
-	info->key = kzalloc(map->key_size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	info->value = kvzalloc(value_cap, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!info->key || !info->value) {
-		kfree(info->key);
-		kvfree(info->value);
+	/* as a slot lays a record out (map_trace_ring_alloc()) */
+	info->hdr = kvzalloc(sizeof(*info->hdr) + key_off + value_cap,
+			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!info->hdr)
 		return -ENOMEM;
-	}
+	info->key = info->hdr + 1;
+	info->value = info->key + key_off;
 	bpf_map_inc_with_uref(map);
 	info->map = map;
 	info->ring = bpf_map_trace_ring_get(map);
@@ -251,8 +294,7 @@ static void bpf_iter_fini_map_change(void *priv_data)
 	if (info->ring)
 		bpf_map_trace_ring_put(info->ring);
 	bpf_map_put_with_uref(info->map);
-	kfree(info->key);
-	kvfree(info->value);
+	kvfree(info->hdr);
 }
 
 static const struct bpf_iter_seq_info bpf_map_change_seq_info = {

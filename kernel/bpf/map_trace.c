@@ -34,6 +34,7 @@
 #define MAP_TRACE_DEFAULT	4096
 #define MAP_TRACE_MAX		BIT(20)
 #define MAP_TRACE_MAX_BYTES	(256ULL << 20)
+#define MAP_TRACE_SLOT_ALIGN	64
 
 DEFINE_STATIC_KEY_FALSE(bpf_map_trace_key);
 DEFINE_STATIC_KEY_FALSE(bpf_map_trace_hook_key);
@@ -148,25 +149,6 @@ static __always_inline void map_trace_zero_fields(const struct bpf_map *map,
 }
 
 /*
- * Keys and values of 4 and 8 bytes, the common ones, without a call to
- * memcpy(): a record is mostly small copies. @src may be a program's stack.
- */
-static __always_inline void map_trace_copy(void *dst, const void *src,
-					   u32 size)
-{
-	switch (size) {
-	case 4:
-		put_unaligned(get_unaligned((const u32 *)src), (u32 *)dst);
-		break;
-	case 8:
-		put_unaligned(get_unaligned((const u64 *)src), (u64 *)dst);
-		break;
-	default:
-		memcpy(dst, src, size);
-	}
-}
-
-/*
  * Copy @n values: one value is value_size bytes (a program's buffer may end
  * there), several are the syscall's per-CPU layout of 8-byte-rounded values.
  */
@@ -175,10 +157,6 @@ static __always_inline void map_trace_copy_values(struct bpf_map *map,
 {
 	u32 stride = round_up(map->value_size, 8), i;
 
-	if (n <= 1 && IS_ERR_OR_NULL(map->record)) {
-		map_trace_copy(dst, src, map->value_size);
-		return;
-	}
 	if (n <= 1) {
 		copy_map_value(map, dst, src);
 		map_trace_zero_fields(map, dst);
@@ -187,6 +165,75 @@ static __always_inline void map_trace_copy_values(struct bpf_map *map,
 	for (i = 0; i < n; i++, dst += stride, src += stride) {
 		copy_map_value_long(map, dst, src);
 		map_trace_zero_fields(map, dst);
+	}
+}
+
+/*
+ * How a record's key and value are copied (ring->copy), fixed at the ring's
+ * allocation: keys and values of 4 or 8 bytes, the common ones, inline and
+ * without a branch on their sizes; other sizes with two memcpy() calls, and
+ * values with special fields, or every CPU's value of a per-CPU map, as they
+ * need, out of line. Both sources may be a program's stack, unaligned.
+ */
+static enum map_trace_copy_kind map_trace_copy_kind(const struct bpf_map *map)
+{
+	if (!IS_ERR_OR_NULL(map->record))
+		return MAP_TRACE_COPY_ANY;
+	if ((map->key_size != 4 && map->key_size != 8) ||
+	    (map->value_size != 4 && map->value_size != 8))
+		return MAP_TRACE_COPY_PLAIN;
+	BUILD_BUG_ON(MAP_TRACE_COPY_K8_V8 - MAP_TRACE_COPY_K4_V4 != 3);
+	return MAP_TRACE_COPY_K4_V4 + (map->key_size == 8) * 2 +
+	       (map->value_size == 8);
+}
+
+/* Called by the ring writers, under their locks: as they are, notrace. */
+static noinline notrace void map_trace_copy_any(struct bpf_map *map,
+						struct bpf_map_trace_ring *ring,
+						void *dst, void *key,
+						void *value, u32 nr_percpu)
+{
+	memcpy(dst, key, map->key_size);
+	dst += ring->key_off;
+	if (ring->copy == MAP_TRACE_COPY_PLAIN && nr_percpu <= 1)
+		memcpy(dst, value, map->value_size);
+	else
+		map_trace_copy_values(map, dst, value,
+				      map_trace_nr_percpu(nr_percpu));
+}
+
+NOKPROBE_SYMBOL(map_trace_copy_any);
+
+static __always_inline void map_trace_copy(struct bpf_map *map,
+					   struct bpf_map_trace_ring *ring,
+					   void *dst, void *key, void *value,
+					   u32 nr_percpu)
+{
+	/* 4 and 8-byte keys are padded to 8 */
+	void *val = dst + sizeof(u64);
+
+	BUILD_BUG_ON(!IS_ALIGNED(offsetof(struct map_trace_slot, data), 8));
+
+	/* a per-CPU map's update from the syscall: every CPU's value */
+	switch (nr_percpu > 1 ? MAP_TRACE_COPY_ANY : ring->copy) {
+	case MAP_TRACE_COPY_K4_V4:
+		*(u32 *)dst = get_unaligned((u32 *)key);
+		*(u32 *)val = get_unaligned((u32 *)value);
+		break;
+	case MAP_TRACE_COPY_K4_V8:
+		*(u32 *)dst = get_unaligned((u32 *)key);
+		*(u64 *)val = get_unaligned((u64 *)value);
+		break;
+	case MAP_TRACE_COPY_K8_V4:
+		*(u64 *)dst = get_unaligned((u64 *)key);
+		*(u32 *)val = get_unaligned((u32 *)value);
+		break;
+	case MAP_TRACE_COPY_K8_V8:
+		*(u64 *)dst = get_unaligned((u64 *)key);
+		*(u64 *)val = get_unaligned((u64 *)value);
+		break;
+	default:
+		map_trace_copy_any(map, ring, dst, key, value, nr_percpu);
 	}
 }
 
@@ -202,15 +249,20 @@ static __always_inline u32 map_trace_origin(struct task_struct *task)
 	return BPF_MAP_CHANGE_PROG;
 }
 
-static __always_inline void map_trace_fill_hdr(struct bpf_map_change *h,
+/*
+ * The header, except its time. key_size is the same in every record of a
+ * ring, and so is value_size except in per-CPU maps: they were set in every
+ * slot when the ring was allocated (map_trace_init_slots()); lost, and
+ * nr_percpu outside per-CPU maps, are always 0.
+ */
+static __always_inline void map_trace_fill_hdr(struct bpf_map_trace_ring *ring,
+					       struct bpf_map_change *h,
 					       struct bpf_map *map, u64 seq,
 					       u32 op, u64 flags, u32 nr_percpu)
 {
 	struct task_struct *task = current;
 
 	h->seq = seq;
-	h->ts_ns = ktime_get_mono_fast_ns();
-	h->lost = 0;
 	h->op = op;
 	h->flags = flags;
 	h->pid = task->pid;
@@ -219,10 +271,12 @@ static __always_inline void map_trace_fill_hdr(struct bpf_map_change *h,
 	h->uid = __kuid_val(current_uid());
 	h->cpu = raw_smp_processor_id();
 	h->origin = map_trace_origin(task);
-	h->key_size = map->key_size;
-	h->nr_percpu = nr_percpu;
-	h->value_size = nr_percpu > 1 ?
+	if (ring->percpu) {
+		nr_percpu = map_trace_nr_percpu(nr_percpu);
+		h->nr_percpu = nr_percpu;
+		h->value_size = nr_percpu > 1 ?
 			round_up(map->value_size, 8) * nr_percpu : map->value_size;
+	}
 	/* a racing prctl(PR_SET_NAME) may tear it, as it may anywhere */
 	memcpy(h->comm, task->comm, sizeof(h->comm));
 	h->comm[sizeof(h->comm) - 1] = 0;
@@ -294,66 +348,78 @@ map_trace_ring(struct bpf_map *map)
 }
 
 /*
- * Claim a slot, fill its header and key; the caller copies the value and
- * publishes. Preemption is off from the claim to the publish, so that
- * readers wait a bounded time for a claimed slot.
+ * Claim a slot and fill its header but the time; the caller copies the key
+ * and value and commits. Preemption is off from the claim to the commit,
+ * so that readers wait a bounded time for a claimed slot.
  */
 static __always_inline struct map_trace_slot *
-map_trace_begin(struct bpf_map *map, struct bpf_map_trace_ring **ringp,
-		u64 *seqp, u32 op, void *key, u64 flags, u32 nr_percpu)
+map_trace_begin(struct bpf_map_trace_ring *ring, struct bpf_map *map,
+		u64 *seqp, u32 op, u64 flags, u32 nr_percpu)
 {
-	struct bpf_map_trace_ring *ring = map_trace_ring(map);
 	struct map_trace_slot *slot;
 
-	if (!ring || !map_trace_context_ok(ring))
+	if (!map_trace_context_ok(ring))
 		return NULL;
 	slot = map_trace_claim(ring, seqp);
-	if (!slot)
-		return NULL;
-	map_trace_fill_hdr(&slot->hdr, map, *seqp, op, flags, nr_percpu);
-	map_trace_copy(slot->data, key, map->key_size);
-	*ringp = ring;
+	if (slot)
+		map_trace_fill_hdr(ring, &slot->hdr, map, *seqp, op, flags,
+				   nr_percpu);
 	return slot;
 }
 
-/* Pairs with atomic64_read_acquire() in map_change_copy(). */
-static __always_inline void map_trace_publish(struct map_trace_slot *slot,
-					      u64 seq)
+/*
+ * Time-stamp the record and publish it: last, so that nothing but the slot
+ * and its seq is live across the clock's call. Pairs with the
+ * atomic64_read_acquire() of map_change_copy() and map_change_wait().
+ */
+static __always_inline void map_trace_commit(struct map_trace_slot *slot,
+					     u64 seq)
 {
+	slot->hdr.ts_ns = ktime_get_mono_fast_ns();
 	atomic64_set_release(&slot->state, seq + 1);
 }
 
 /*
  * The ring writers run under bucket and LRU locks: nothing may attach to
- * them (notrace, NOKPROBE_SYMBOL), or a program on them that changes the
- * same map would deadlock.
+ * them, or to any function of this file they call out of line (notrace,
+ * NOKPROBE_SYMBOL), or a program there that changes the same map would
+ * deadlock.
  */
-static __always_inline void map_trace_record(struct bpf_map *map, u32 op,
-					     void *key, void *value,
-					     u32 nr_percpu, u64 flags)
+notrace void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
+				    void *value, u32 nr_percpu, u64 flags)
 {
-	struct bpf_map_trace_ring *ring;
+	struct bpf_map_trace_ring *ring = map_trace_ring(map);
 	struct map_trace_slot *slot;
 	u64 seq;
 
-	nr_percpu = map_trace_nr_percpu(nr_percpu);
+	if (!ring)
+		return;
 	preempt_disable_notrace();
-	slot = map_trace_begin(map, &ring, &seq, op, key, flags, nr_percpu);
+	slot = map_trace_begin(ring, map, &seq, op, flags, nr_percpu);
 	if (slot) {
-		map_trace_copy_values(map, slot->data + ring->key_off, value,
-				      nr_percpu);
-		map_trace_publish(slot, seq);
+		map_trace_copy(map, ring, slot->data, key, value, nr_percpu);
+		map_trace_commit(slot, seq);
 	}
 	preempt_enable_notrace();
 }
 
-notrace void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
-				    void *value, u32 nr_percpu, u64 flags)
-{
-	map_trace_record(map, op, key, value, nr_percpu, flags);
-}
-
 NOKPROBE_SYMBOL(__bpf_map_trace_record);
+
+/* A key of any size, inline for 4 and 8 bytes. */
+static __always_inline void map_trace_copy_key(struct bpf_map *map,
+					       void *dst, void *key)
+{
+	switch (map->key_size) {
+	case 4:
+		*(u32 *)dst = get_unaligned((u32 *)key);
+		break;
+	case 8:
+		*(u64 *)dst = get_unaligned((u64 *)key);
+		break;
+	default:
+		memcpy(dst, key, map->key_size);
+	}
+}
 
 /*
  * A removed element's value, copied under its bpf_spin_lock if it has one.
@@ -364,14 +430,19 @@ NOKPROBE_SYMBOL(__bpf_map_trace_record);
 notrace void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op,
 					 void *key, void *value, u64 flags)
 {
-	struct bpf_map_trace_ring *ring;
+	struct bpf_map_trace_ring *ring = map_trace_ring(map);
 	struct map_trace_slot *slot;
 	void *dst;
 	u64 seq;
 
+	if (!ring)
+		return;
 	preempt_disable_notrace();
-	slot = map_trace_begin(map, &ring, &seq, op, key, flags, 0);
-	if (slot) {
+	slot = map_trace_begin(ring, map, &seq, op, flags, 0);
+	if (!slot)
+		goto out;
+	if (ring->copy == MAP_TRACE_COPY_ANY) {
+		map_trace_copy_key(map, slot->data, key);
 		dst = slot->data + ring->key_off;
 		if (btf_record_has_field(map->record, BPF_SPIN_LOCK) &&
 		    op != BPF_MAP_CHANGE_EVICT && !in_nmi())
@@ -379,8 +450,12 @@ notrace void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op,
 		else
 			copy_map_value(map, dst, value);
 		map_trace_zero_fields(map, dst);
-		map_trace_publish(slot, seq);
+	} else {
+		/* no special fields: as an update's */
+		map_trace_copy(map, ring, slot->data, key, value, 0);
 	}
+	map_trace_commit(slot, seq);
+out:
 	preempt_enable_notrace();
 }
 
@@ -390,37 +465,43 @@ notrace void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op,
 					 void *key, void __percpu *pptr,
 					 u64 flags)
 {
+	struct bpf_map_trace_ring *ring = map_trace_ring(map);
 	u32 stride = round_up(map->value_size, 8);
-	struct bpf_map_trace_ring *ring;
 	struct map_trace_slot *slot;
 	void *dst;
 	u64 seq;
 	int cpu;
 
+	if (!ring)
+		return;
 	preempt_disable_notrace();
-	slot = map_trace_begin(map, &ring, &seq, op, key, flags,
+	slot = map_trace_begin(ring, map, &seq, op, flags,
 			       num_possible_cpus());
 	if (slot) {
+		map_trace_copy_key(map, slot->data, key);
 		dst = slot->data + ring->key_off;
 		for_each_possible_cpu(cpu) {
 			copy_map_value_long(map, dst, per_cpu_ptr(pptr, cpu));
 			map_trace_zero_fields(map, dst);
 			dst += stride;
 		}
-		map_trace_publish(slot, seq);
+		map_trace_commit(slot, seq);
 	}
 	preempt_enable_notrace();
 }
 
 NOKPROBE_SYMBOL(__bpf_map_trace_record_pcpu);
 
-/* An update at a call site that holds no lock: record it, call the hook. */
+/*
+ * An update at a call site that holds no lock, while a program is on a
+ * hook: record it, call the hook. Without one, bpf_map_trace_update()
+ * calls __bpf_map_trace_record() directly.
+ */
 notrace void __bpf_map_trace_update(struct bpf_map *map, void *key,
 				    void *value, u32 nr_percpu, u64 flags)
 {
-	if (rcu_access_pointer(map->trace_ring))
-		map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value,
-				 nr_percpu, flags);
+	__bpf_map_trace_record(map, BPF_MAP_CHANGE_UPDATE, key, value,
+			       nr_percpu, flags);
 	bpf_map_trace_hook_update(map, key, value, flags, nr_percpu);
 }
 
@@ -432,6 +513,25 @@ static void map_trace_ring_free(struct bpf_map_trace_ring *ring)
 	kvfree(ring);
 }
 
+/*
+ * What every record of the ring has in common (see map_trace_fill_hdr()).
+ * The key's and the value's padding is never written: zero from the
+ * allocation, readers copy it with them.
+ */
+static void map_trace_init_slots(struct bpf_map_trace_ring *ring,
+				 const struct bpf_map *map)
+{
+	struct bpf_map_change *h;
+	u32 i;
+
+	for (i = 0; i < ring->entries; i++) {
+		h = &map_trace_slot(ring, i)->hdr;
+		h->key_size = map->key_size;
+		if (!ring->percpu)
+			h->value_size = map->value_size;
+	}
+}
+
 static struct bpf_map_trace_ring *map_trace_ring_alloc(struct bpf_map *map,
 						       u32 entries)
 {
@@ -441,7 +541,12 @@ static struct bpf_map_trace_ring *map_trace_ring_alloc(struct bpf_map *map,
 
 	key_off = round_up(map->key_size, 8);
 	value_cap = round_up(map_trace_value_max(map), 8);
-	slot_size = sizeof(struct map_trace_slot) + key_off + value_cap;
+	/*
+	 * Whole cache lines where they are 64 bytes (x86, most arm64):
+	 * writers of consecutive records, on other CPUs, do not share a line.
+	 */
+	slot_size = round_up(sizeof(struct map_trace_slot) + key_off + value_cap,
+			     MAP_TRACE_SLOT_ALIGN);
 	bytes = sizeof(*ring) + (u64)slot_size * entries;
 	if (bytes > MAP_TRACE_MAX_BYTES)
 		return ERR_PTR(-E2BIG);
@@ -465,6 +570,9 @@ static struct bpf_map_trace_ring *map_trace_ring_alloc(struct bpf_map *map,
 	ring->key_off = key_off;
 	ring->value_cap = value_cap;
 	ring->bytes = bytes;
+	ring->copy = map_trace_copy_kind(map);
+	ring->percpu = map_trace_is_percpu(map);
+	map_trace_init_slots(ring, map);
 	return ring;
 }
 

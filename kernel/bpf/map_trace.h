@@ -18,8 +18,23 @@ struct map_trace_slot {
 	u8 data[];		/* key, padded to 8 bytes, then the value */
 };
 
+/*
+ * ring->copy: how records' key and value are copied (map_trace_copy()).
+ * ANY: values with special fields; PLAIN: other sizes; then, last, keys
+ * and values of 4 or 8 bytes: 16 bytes of data with their padding, except
+ * in per-CPU maps, whose records may hold every CPU's value.
+ */
+enum map_trace_copy_kind {
+	MAP_TRACE_COPY_ANY,
+	MAP_TRACE_COPY_PLAIN,
+	MAP_TRACE_COPY_K4_V4,
+	MAP_TRACE_COPY_K4_V8,
+	MAP_TRACE_COPY_K8_V4,
+	MAP_TRACE_COPY_K8_V8,
+};
+
 struct bpf_map_trace_ring {
-	atomic64_t head;	/* next sequence number, | CLOSED when unpublished */
+	/* read by writers and readers; refcnt changes as readers come and go */
 	u64 base;		/* first sequence number of this ring */
 	u64 closed_at;		/* the head when it was closed, or U64_MAX */
 	refcount_t refcnt;	/* one for being published, one per reader */
@@ -28,10 +43,18 @@ struct bpf_map_trace_ring {
 	u32 slot_size;
 	u32 key_off;
 	u32 value_cap;
+	u8 copy;		/* enum map_trace_copy_kind */
+	bool percpu;		/* records' value_size and nr_percpu vary */
 	u64 bytes;
 	/* records dropped in NMI where 64-bit atomics are not NMI-safe */
 	u64 __percpu *nmi_lost;
 	struct rcu_head rcu;
+	/*
+	 * Written by every writer: a line of its own, so that the fields
+	 * above stay in every CPU's cache.
+	 */
+	/* the next sequence number, | CLOSED when the ring is unpublished */
+	atomic64_t head ____cacheline_aligned_in_smp;
 	u8 slots[] ____cacheline_aligned;
 };
 

@@ -283,6 +283,8 @@ static const char * const ring_writers[] = {
 	"__bpf_map_trace_record_pcpu",
 	"__bpf_map_trace_record_elem",
 	"__bpf_map_trace_update",
+	/* out of line, called by them */
+	"map_trace_copy_any",
 };
 
 enum { FENTRY_NO_LOAD, FENTRY_NO_ATTACH, FENTRY_ATTACHED };
