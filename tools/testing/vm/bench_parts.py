@@ -34,7 +34,11 @@ PARTS = [
                            r"context_ok|nr_percpu|slot)|bpf_map_trace_.*)$"),
 ]
 PARTS = [(name, re.compile(rx)) for name, rx in PARTS]
-OTHER_KERNEL = "map code, traced copy"
+MAP_CODE = "map code, traced copy"
+MAP_RX = re.compile(r"^(__?htab_|htab_|__?array_|array_|bpf_map_|lookup_elem_raw|"
+                    r"prealloc_lru_pop|pcpu_|alloc_htab_elem|free_htab_elem|"
+                    r"check_flags|bpf_lru_)")
+OTHER_KERNEL = "other (interrupts...)"
 JIT = "BPF programs (JIT)"
 
 
@@ -76,6 +80,8 @@ def part_of(chain):
         for name, rx in PARTS:
             if rx.match(fn):
                 return name
+    if any(MAP_RX.match(fn) for fn in chain):
+        return MAP_CODE
     return OTHER_KERNEL
 
 
@@ -120,9 +126,9 @@ for label in labels:
       % (label, total_a, total_b, recs, "s" if recs > 1 else ""))
     p("    %-24s %8s %8s" % ("part", "per op", "share"))
     diff = total_b - total_a
-    for name in [n for n, _ in PARTS] + [OTHER_KERNEL, JIT]:
+    for name in [n for n, _ in PARTS] + [MAP_CODE, OTHER_KERNEL, JIT]:
         v = per.get(name, 0)
-        if abs(v) < 0.5 and name in (OTHER_KERNEL, JIT):
+        if abs(v) < 0.5 and name in (MAP_CODE, OTHER_KERNEL, JIT):
             continue
         p("    %-24s %8.1f %7.0f%%" % (name, v, 100 * v / diff if diff else 0))
     p("    %-24s %8.1f" % ("(b) - (a)", diff))

@@ -62,6 +62,13 @@ static long update_one(__u32 i, struct loop_ctx *c)
 	return 0;
 }
 
+/* update_one() with the clock read that a record costs (bench_mt()) */
+static long update_clock_one(__u32 i, struct loop_ctx *c)
+{
+	*(__u64 *)c->val = bpf_ktime_get_ns();
+	return update_one(i, c);
+}
+
 static long insdel_one(__u32 i, struct loop_ctx *c)
 {
 	*(__u32 *)c->key = nr_keys + i;
@@ -80,6 +87,15 @@ int bench_update(struct __sk_buff *skb)
 
 	bpf_loop(nr_ops, update_one, &c, 0);
 	elapsed_ns = bpf_ktime_get_ns() - t0;
+	return 0;
+}
+
+SEC("tc")
+int bench_update_clock(struct __sk_buff *skb)
+{
+	struct loop_ctx c = {};
+
+	bpf_loop(nr_ops, update_clock_one, &c, 0);
 	return 0;
 }
 
