@@ -6,7 +6,8 @@
 # run checkpatch.pl --strict on each, and build the release kernel after
 # each one that changes a file the kernel build reads (not tools/,
 # Documentation/ or MAINTAINERS), so that every step of the series builds
-# without a warning. Stops at the first problem, naming the patch.
+# without a warning. Stops at the first problem, naming the patch. Last,
+# checks that the files the series ends with are make test's.
 #
 #   series-check.sh BUILD
 set -uo pipefail
@@ -78,4 +79,13 @@ for p in "${patches[@]}"; do
 	fi
 	say "$name: applies, checkpatch clean, kernel built in $(($(date +%s) - start))s"
 done
+# The receiver's tree is the one make test builds and tests: every file
+# the series adds or changes is the same in build/linux.
+nfiles=0
+for f in $(git diff --name-only base HEAD); do
+	cmp -s "$f" "$BUILD/linux/$f" ||
+		fail "the series' $f is not make test's (build/linux/$f)"
+	nfiles=$((nfiles + 1))
+done
 say "series-check: $n patches apply with git am, are checkpatch --strict clean and build one by one"
+say "series-check: the $nfiles files they add or change are those make test builds and tests"
