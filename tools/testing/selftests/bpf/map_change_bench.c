@@ -568,6 +568,27 @@ static void bench_poll(struct bench *b, int n, bool skip)
 	bpf_link__destroy(poll);
 }
 
+/*
+ * A hash 4/8 map of @n elements, changed @n times into a ring of @n
+ * records; both readers attached.
+ */
+static int reader_open(struct bench *b, int n, struct bpf_link **ring,
+		       struct bpf_link **elem)
+{
+	__u32 k;
+
+	*ring = *elem = NULL;
+	if (bench_open(b, &mtypes[0], 4, 8))
+		return -1;
+	close(b->fd);
+	b->fd = bpf_map_create(BPF_MAP_TYPE_HASH, "reader", 4, 8, n, NULL);
+	*ring = attach_map_iter(b->skel->progs.read_changes, b->fd, n);
+	for (k = 0; k < (__u32)n; k++)
+		bpf_map_update_elem(b->fd, &k, valbuf, BPF_ANY);
+	*elem = attach_map_iter(b->skel->progs.read_elems, b->fd, 0);
+	return *ring && *elem ? 0 : -1;
+}
+
 /* The reader: records per second through the ring against bpf_map_elem. */
 static void bench_reader(void)
 {
@@ -577,17 +598,8 @@ static void bench_reader(void)
 	long long br = 0, be = 0;
 	struct bench b;
 	int round;
-	__u32 k;
 
-	if (bench_open(&b, &mtypes[0], 4, 8))
-		return;
-	close(b.fd);
-	b.fd = bpf_map_create(BPF_MAP_TYPE_HASH, "reader", 4, 8, n, NULL);
-	ring = attach_map_iter(b.skel->progs.read_changes, b.fd, n);
-	for (k = 0; k < (__u32)n; k++)
-		bpf_map_update_elem(b.fd, &k, valbuf, BPF_ANY);
-	elem = attach_map_iter(b.skel->progs.read_elems, b.fd, 0);
-	if (!ring || !elem)
+	if (reader_open(&b, n, &ring, &elem))
 		goto out;
 	for (round = 0; round < ROUNDS; round++) {
 		tr[round] = read_all_ns(bpf_iter_create(bpf_link__fd(ring)), &br);
@@ -659,17 +671,8 @@ static void parts_reader(void)
 	struct bpf_link *ring, *elem;
 	long long bytes;
 	struct bench b;
-	__u32 k;
 
-	if (bench_open(&b, &mtypes[0], 4, 8))
-		return;
-	close(b.fd);
-	b.fd = bpf_map_create(BPF_MAP_TYPE_HASH, "reader", 4, 8, n, NULL);
-	ring = attach_map_iter(b.skel->progs.read_changes, b.fd, n);
-	for (k = 0; k < (__u32)n; k++)
-		bpf_map_update_elem(b.fd, &k, valbuf, BPF_ANY);
-	elem = attach_map_iter(b.skel->progs.read_elems, b.fd, 0);
-	if (ring && elem) {
+	if (!reader_open(&b, n, &ring, &elem)) {
 		read_all_ns(bpf_iter_create(bpf_link__fd(ring)), &bytes);
 		mark(NULL, NULL, 0);
 		read_all_ns(bpf_iter_create(bpf_link__fd(ring)), &bytes);
