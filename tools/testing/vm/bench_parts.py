@@ -27,11 +27,11 @@ PARTS = [
     ("key+value copy", r"^(map_trace_copy.*|map_trace_zero_fields|copy_map_value.*|"
                        r"bpf_obj_memcpy|memcpy|__memcpy|memcpy_orig|put_unaligned|"
                        r"get_unaligned)$"),
-    ("time store, publish", r"^map_trace_(publish|commit)$"),
+    ("time store, publish", r"^map_trace_commit$"),
     ("hook call", r"^(__?bpf_map_trace_hook_.*|bpf_map_trace_hooked|"
                   r"bpf_map_trace_(update|delete)_elem)$"),
-    ("entry, ring checks", r"^(__bpf_map_trace_.*|map_trace_(record|begin|ring|"
-                           r"context_ok|nr_percpu|slot)|bpf_map_trace_.*)$"),
+    ("entry, ring checks", r"^(__bpf_map_trace_.*|map_trace_(begin|ring|"
+                           r"context_ok|nr_percpu)|bpf_map_trace_.*)$"),
 ]
 PARTS = [(name, re.compile(rx)) for name, rx in PARTS]
 MAP_CODE = "map code, traced copy"
@@ -50,10 +50,19 @@ def read_counts(path):
     return counts
 
 
+CHAINS = {}
+
+
 def inline_chains(addrs):
-    """addr -> [function, ...] innermost first, from addr2line -i."""
-    if not addrs:
-        return {}
+    """addr -> [function, ...] innermost first, from addr2line -i; each
+    address resolved once over all the phases."""
+    todo = [a for a in addrs if a not in CHAINS]
+    if todo:
+        CHAINS.update(addr2line(todo))
+    return CHAINS
+
+
+def addr2line(addrs):
     inp = "".join("%x\n" % a for a in addrs)
     res = subprocess.run(["addr2line", "-a", "-f", "-i", "-e", vmlinux],
                          input=inp, capture_output=True, text=True, check=True)

@@ -640,6 +640,16 @@ static void mark(const char *label, const char *phase, int ops)
 	nr_marks++;
 }
 
+/* One phase: a warm-up run, then the run between two marks. */
+static void parts_phase(struct bench *b, bool insdel, const char *label,
+			const char *phase)
+{
+	run_ops(b, true, insdel, b->nr_ops);
+	mark(NULL, NULL, 0);
+	run_ops(b, true, insdel, b->nr_ops);
+	mark(label, phase, b->nr_ops);
+}
+
 static void parts_op(const struct mtype *mt, __u32 ks, __u32 vs, bool insdel)
 {
 	struct bpf_link *ring;
@@ -651,17 +661,22 @@ static void parts_op(const struct mtype *mt, __u32 ks, __u32 vs, bool insdel)
 	b.nr_ops = 2000;
 	snprintf(label, sizeof(label), "%s %u/%u %s prog", mt->name, ks, vs,
 		 insdel ? "insdel" : "update");
-	run_ops(&b, true, insdel, b.nr_ops);	/* warm up */
-	mark(NULL, NULL, 0);
-	run_ops(&b, true, insdel, b.nr_ops);
-	mark(label, "a", b.nr_ops);
+	parts_phase(&b, insdel, label, "a");
 	ring = attach_map_iter(b.skel->progs.read_changes, b.fd, 4096);
-	run_ops(&b, true, insdel, b.nr_ops);	/* warm up */
-	mark(NULL, NULL, 0);
-	run_ops(&b, true, insdel, b.nr_ops);
-	mark(label, "b", b.nr_ops);
+	parts_phase(&b, insdel, label, "b");
 	bpf_link__destroy(ring);
 	bench_close(&b);
+}
+
+/* One reader's phase: a warm-up read, then the read between two marks. */
+static void parts_read(struct bpf_link *link, const char *phase)
+{
+	long long bytes;
+
+	read_all_ns(bpf_iter_create(bpf_link__fd(link)), &bytes);
+	mark(NULL, NULL, 0);
+	read_all_ns(bpf_iter_create(bpf_link__fd(link)), &bytes);
+	mark("reader", phase, bytes / 32);
 }
 
 /* The readers: one read(2) of each iterator over n records or elements. */
@@ -669,18 +684,11 @@ static void parts_reader(void)
 {
 	const int n = 4096;
 	struct bpf_link *ring, *elem;
-	long long bytes;
 	struct bench b;
 
 	if (!reader_open(&b, n, &ring, &elem)) {
-		read_all_ns(bpf_iter_create(bpf_link__fd(ring)), &bytes);
-		mark(NULL, NULL, 0);
-		read_all_ns(bpf_iter_create(bpf_link__fd(ring)), &bytes);
-		mark("reader", "bpf_map_change", bytes / 32);
-		read_all_ns(bpf_iter_create(bpf_link__fd(elem)), &bytes);
-		mark(NULL, NULL, 0);
-		read_all_ns(bpf_iter_create(bpf_link__fd(elem)), &bytes);
-		mark("reader", "bpf_map_elem", bytes / 32);
+		parts_read(ring, "bpf_map_change");
+		parts_read(elem, "bpf_map_elem");
 	}
 	bpf_link__destroy(ring);
 	bpf_link__destroy(elem);
