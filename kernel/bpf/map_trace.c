@@ -405,22 +405,6 @@ notrace void __bpf_map_trace_record(struct bpf_map *map, u32 op, void *key,
 
 NOKPROBE_SYMBOL(__bpf_map_trace_record);
 
-/* A key of any size, inline for 4 and 8 bytes. */
-static __always_inline void map_trace_copy_key(struct bpf_map *map,
-					       void *dst, void *key)
-{
-	switch (map->key_size) {
-	case 4:
-		*(u32 *)dst = get_unaligned((u32 *)key);
-		break;
-	case 8:
-		*(u64 *)dst = get_unaligned((u64 *)key);
-		break;
-	default:
-		memcpy(dst, key, map->key_size);
-	}
-}
-
 /*
  * A removed element's value, copied under its bpf_spin_lock if it has one.
  * Not in NMI, where the NMI may have interrupted that lock's holder on
@@ -442,7 +426,7 @@ notrace void __bpf_map_trace_record_elem(struct bpf_map *map, u32 op,
 	if (!slot)
 		goto out;
 	if (ring->copy == MAP_TRACE_COPY_ANY) {
-		map_trace_copy_key(map, slot->data, key);
+		memcpy(slot->data, key, map->key_size);
 		dst = slot->data + ring->key_off;
 		if (btf_record_has_field(map->record, BPF_SPIN_LOCK) &&
 		    op != BPF_MAP_CHANGE_EVICT && !in_nmi())
@@ -478,7 +462,7 @@ notrace void __bpf_map_trace_record_pcpu(struct bpf_map *map, u32 op,
 	slot = map_trace_begin(ring, map, &seq, op, flags,
 			       num_possible_cpus());
 	if (slot) {
-		map_trace_copy_key(map, slot->data, key);
+		memcpy(slot->data, key, map->key_size);
 		dst = slot->data + ring->key_off;
 		for_each_possible_cpu(cpu) {
 			copy_map_value_long(map, dst, per_cpu_ptr(pptr, cpu));

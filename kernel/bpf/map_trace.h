@@ -50,10 +50,10 @@ struct bpf_map_trace_ring {
 	u64 __percpu *nmi_lost;
 	struct rcu_head rcu;
 	/*
+	 * The next sequence number, | CLOSED when the ring is unpublished.
 	 * Written by every writer: a line of its own, so that the fields
 	 * above stay in every CPU's cache.
 	 */
-	/* the next sequence number, | CLOSED when the ring is unpublished */
 	atomic64_t head ____cacheline_aligned_in_smp;
 	u8 slots[] ____cacheline_aligned;
 };
